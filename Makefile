@@ -1,0 +1,56 @@
+# Builds the C core as libiamcore (static and shared), the C example and the C
+# tests. The Python extension (setup.py) and the Node addon (binding.gyp)
+# compile the same sources themselves.
+
+PKGS      := libcurl libcjson libcrypto
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+WARN      := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Werror
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+CPPFLAGS  += -Icsrc/include $(PKG_CFLAGS)
+LDLIBS    += $(PKG_LIBS) -lpthread -lm
+
+SRC       := $(wildcard csrc/*.c)
+BUILD     := build/c
+OBJ       := $(SRC:csrc/%.c=$(BUILD)/%.o)
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_OBJ   := $(SRC:csrc/%.c=$(BUILD)/san/%.o)
+TESTS     := $(patsubst tests/c/%.c,$(BUILD)/san/%,$(filter-out tests/c/check.c,$(wildcard tests/c/test_*.c)))
+
+.PHONY: all lib example test-c clean
+.SECONDARY:
+all: lib example
+
+lib: $(BUILD)/libiamcore.a $(BUILD)/libiamcore.so
+
+$(BUILD)/%.o: csrc/%.c csrc/include/iamcore.h $(wildcard csrc/*.h) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(BUILD)/libiamcore.a: $(OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/libiamcore.so: $(OBJ)
+	$(CC) -shared -o $@ $^ $(LDLIBS)
+
+example: $(BUILD)/get_token
+
+$(BUILD)/get_token: examples/c/get_token.c $(BUILD)/libiamcore.a
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $< $(BUILD)/libiamcore.a $(LDLIBS) -o $@
+
+# C tests link the objects directly (they reach internal functions too) and
+# run under AddressSanitizer and UndefinedBehaviorSanitizer.
+$(BUILD)/san/%.o: csrc/%.c csrc/include/iamcore.h $(wildcard csrc/*.h) | $(BUILD)/san
+	$(CC) $(CPPFLAGS) -Icsrc $(WARN) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/san/test_%: tests/c/test_%.c tests/c/check.h $(SAN_OBJ)
+	$(CC) $(CPPFLAGS) -Icsrc -Itests/c $(WARN) $(SAN_FLAGS) $< $(SAN_OBJ) $(LDLIBS) -o $@
+
+test-c: $(TESTS)
+	@tests/c/run.sh $(TESTS)
+
+$(BUILD) $(BUILD)/san:
+	mkdir -p $@
+
+clean:
+	rm -rf build

@@ -1,0 +1,42 @@
+/* Trusted profile + compute-resource token grant (PROTOCOLS §2). */
+/* POSIX functions (clock_gettime, strncasecmp, …) under -std=c11. */
+#define _GNU_SOURCE
+#include "auth.h"
+#include "cr_token_file.h"
+#include "error.h"
+
+int iam_auth_container_check(const iam_config *cfg, iam_error *err)
+{
+    if ((!cfg->iam_profile_name || !*cfg->iam_profile_name) &&
+        (!cfg->iam_profile_id || !*cfg->iam_profile_id) &&
+        (!cfg->iam_profile_crn || !*cfg->iam_profile_crn))
+        return iam_error_set(err, IAM_E_CONFIG,
+                             "a trusted profile is required: give its name, id or CRN");
+    if (cfg->cr_token_filename && !*cfg->cr_token_filename)
+        return iam_error_set(err, IAM_E_CONFIG, "the compute-resource token filename is empty");
+    return IAM_OK;
+}
+
+int iam_auth_container_form(const iam_auth *a, iam_buf *form, char **cr_token, iam_error *err)
+{
+    const char *const *paths = iam_cr_token_default_paths;
+    size_t count = iam_cr_token_default_count;
+    if (a->cr_token_filename) {
+        paths = (const char *const *)&a->cr_token_filename;
+        count = 1;
+    }
+    int rc = iam_cr_token_read(paths, count, cr_token, err);
+    if (rc != IAM_OK)
+        return rc;
+    iam_buf_append_param(form, "grant_type", "urn:ibm:params:oauth:grant-type:cr-token");
+    iam_buf_append_param(form, "cr_token", *cr_token);
+    if (a->iam_profile_id)
+        iam_buf_append_param(form, "profile_id", a->iam_profile_id);
+    if (a->iam_profile_name)
+        iam_buf_append_param(form, "profile_name", a->iam_profile_name);
+    if (a->iam_profile_crn)
+        iam_buf_append_param(form, "profile_crn", a->iam_profile_crn);
+    if (a->scope)
+        iam_buf_append_param(form, "scope", a->scope);
+    return IAM_OK;
+}

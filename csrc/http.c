@@ -1,0 +1,365 @@
+/*
+ * HTTP through libcurl: timeouts, TLS, proxies, a response size cap, connection
+ * reuse (one easy handle per client) and bounded retries.
+ */
+/* POSIX functions (clock_gettime, strncasecmp, …) under -std=c11. */
+#define _GNU_SOURCE
+#include "http.h"
+#include "error.h"
+#include "token_cache.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct iam_http {
+    CURL *curl;
+    iam_http_options o;
+    char *ca_file, *proxy, *user_agent;
+    uint64_t rng; /* jitter only; not for secrets */
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_OK;
+
+static void global_init_once(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+iam_status iam_global_init(void)
+{
+    pthread_once(&global_once, global_init_once);
+    return global_rc == CURLE_OK ? IAM_OK : IAM_E_INTERNAL;
+}
+
+const char *iam_version(void)
+{
+    return IAMCORE_VERSION;
+}
+
+int iam_http_new(iam_http **out, const iam_http_options *opts, iam_error *err)
+{
+    *out = NULL;
+    if (iam_global_init() != IAM_OK)
+        return iam_error_set(err, IAM_E_INTERNAL, "libcurl could not be initialised");
+    iam_http *h = calloc(1, sizeof *h);
+    if (!h)
+        return iam_error_set(err, IAM_E_NOMEM, "out of memory");
+    h->o = *opts;
+    h->ca_file = iam_strdup(opts->ca_file);
+    h->proxy = iam_strdup(opts->proxy);
+    h->user_agent = iam_strdup(opts->user_agent);
+    h->curl = curl_easy_init();
+    if (!h->curl || (opts->ca_file && !h->ca_file) || (opts->proxy && !h->proxy) ||
+        (opts->user_agent && !h->user_agent)) {
+        iam_http_free(h);
+        return iam_error_set(err, IAM_E_NOMEM, "out of memory");
+    }
+    h->o.ca_file = h->ca_file;
+    h->o.proxy = h->proxy;
+    h->o.user_agent = h->user_agent;
+    h->rng = (uint64_t)iam_now_ms() ^ (uint64_t)(uintptr_t)h ^ 0x9e3779b97f4a7c15ull;
+    *out = h;
+    return IAM_OK;
+}
+
+void iam_http_free(iam_http *h)
+{
+    if (!h)
+        return;
+    if (h->curl)
+        curl_easy_cleanup(h->curl);
+    free(h->ca_file);
+    iam_secret_free(h->proxy); /* a proxy URL may carry user:password */
+    free(h->user_agent);
+    free(h);
+}
+
+void iam_http_response_free(iam_http_response *resp)
+{
+    iam_buf_free(&resp->body);
+    resp->status = 0;
+}
+
+/* ---- per-attempt state shared with the libcurl callbacks */
+
+typedef struct attempt {
+    iam_http_response *resp;
+    size_t cap;
+    int too_large;
+    long retry_after_s; /* -1: none */
+} attempt;
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+    attempt *a = userp;
+    size_t len = size * n;
+    if (a->resp->body.len + len > a->cap) {
+        a->too_large = 1;
+        return 0; /* makes libcurl stop with CURLE_WRITE_ERROR */
+    }
+    iam_buf_append(&a->resp->body, data, len);
+    return a->resp->body.oom ? 0 : len;
+}
+
+/* Value of header line `line` if its name is `name`, trimmed, else NULL. */
+static const char *header_value(const char *line, size_t len, const char *name, size_t *vlen)
+{
+    size_t nlen = strlen(name);
+    if (len <= nlen || line[nlen] != ':' || strncasecmp(line, name, nlen) != 0)
+        return NULL;
+    const char *v = line + nlen + 1, *end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    *vlen = (size_t)(end - v);
+    return v;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+    attempt *a = userp;
+    size_t len = size * n, vlen;
+    const char *v;
+    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        /* A new response (after a redirect or 100-continue) starts afresh. */
+        a->resp->transaction_id[0] = '\0';
+        a->retry_after_s = -1;
+    } else if ((v = header_value(data, len, "X-Global-Transaction-ID", &vlen)) != NULL) {
+        if (vlen >= sizeof a->resp->transaction_id)
+            vlen = sizeof a->resp->transaction_id - 1;
+        memcpy(a->resp->transaction_id, v, vlen);
+        a->resp->transaction_id[vlen] = '\0';
+    } else if ((v = header_value(data, len, "Retry-After", &vlen)) != NULL && vlen < 64) {
+        char tmp[64];
+        memcpy(tmp, v, vlen);
+        tmp[vlen] = '\0';
+        char *end;
+        long secs = strtol(tmp, &end, 10);
+        if (end != tmp && *end == '\0' && secs >= 0) {
+            a->retry_after_s = secs;
+        } else {
+            time_t when = curl_getdate(tmp, NULL); /* an HTTP date */
+            if (when != -1) {
+                long d = (long)(when - time(NULL));
+                a->retry_after_s = d > 0 ? d : 0;
+            }
+        }
+    }
+    return len;
+}
+
+static uint64_t next_random(iam_http *h)
+{
+    /* xorshift64*: spreads retries of many clients; no security role. */
+    h->rng ^= h->rng >> 12;
+    h->rng ^= h->rng << 25;
+    h->rng ^= h->rng >> 27;
+    return h->rng * 2685821657736338717ull;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static int is_tls_error(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Connection-level failures worth another attempt. */
+static int is_retryable_curl_error(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_OPERATION_TIMEDOUT: /* only a connect timeout leaves time to retry */
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int set_common_options(iam_http *h, attempt *a)
+{
+    CURL *c = h->curl;
+    CURLcode rc = CURLE_OK;
+#define SET(opt, val) if (rc == CURLE_OK) rc = curl_easy_setopt(c, opt, val)
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_SSL_VERIFYPEER, h->o.insecure ? 0L : 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, h->o.insecure ? 0L : 2L);
+    if (h->o.ca_file)
+        SET(CURLOPT_CAINFO, h->o.ca_file);
+    if (h->o.proxy)
+        SET(CURLOPT_PROXY, h->o.proxy);
+    if (h->o.user_agent)
+        SET(CURLOPT_USERAGENT, h->o.user_agent);
+    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->o.max_response_bytes);
+    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_WRITEDATA, a);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, a);
+#undef SET
+    return rc == CURLE_OK ? 0 : -1;
+}
+
+static int describe_curl_error(iam_error *err, CURLcode rc, const char *errbuf, const char *url)
+{
+    const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+        return iam_error_set(err, IAM_E_TIMEOUT, "request to %s timed out: %s", url, why);
+    if (is_tls_error(rc))
+        return iam_error_set(err, IAM_E_TLS, "TLS failure talking to %s: %s", url, why);
+    return iam_error_set(err, IAM_E_TRANSPORT, "request to %s failed: %s", url, why);
+}
+
+/* Header lines may carry credentials (Basic auth): zero them before freeing. */
+static void free_header_lines(struct curl_slist *list)
+{
+    for (struct curl_slist *l = list; l; l = l->next)
+        iam_wipe(l->data, strlen(l->data));
+    curl_slist_free_all(list);
+}
+
+int iam_http_post(iam_http *h, const char *url, const char *const *header_lines,
+                  size_t header_count, const char *body, size_t body_len,
+                  iam_http_response *resp, iam_error *err)
+{
+    memset(resp, 0, sizeof *resp);
+    int status = IAM_E_NOMEM;
+    struct curl_slist *headers = NULL;
+    for (size_t i = 0; i < header_count; i++) {
+        struct curl_slist *next = curl_slist_append(headers, header_lines[i]);
+        if (!next) {
+            iam_error_set(err, IAM_E_NOMEM, "out of memory");
+            goto fail_headers;
+        }
+        headers = next;
+    }
+    /* No "Expect: 100-continue" round trip for small bodies. */
+    struct curl_slist *next = curl_slist_append(headers, "Expect:");
+    if (!next) {
+        iam_error_set(err, IAM_E_NOMEM, "out of memory");
+        goto fail_headers;
+    }
+    headers = next;
+
+    const int64_t start = iam_now_ms();
+    const int64_t deadline = start + h->o.timeout_ms;
+    long backoff_ms = 250;
+    status = IAM_E_INTERNAL;
+    char errbuf[CURL_ERROR_SIZE];
+
+    for (int attempt_no = 0;; attempt_no++) {
+        int64_t remaining = deadline - iam_now_ms();
+        if (remaining <= 0) {
+            if (attempt_no == 0)
+                status = iam_error_set(err, IAM_E_TIMEOUT, "request to %s timed out", url);
+            break; /* err describes the last attempt */
+        }
+        iam_http_response_free(resp);
+        resp->transaction_id[0] = '\0';
+        attempt a = {resp, h->o.max_response_bytes, 0, -1};
+        errbuf[0] = '\0';
+        if (set_common_options(h, &a) != 0 ||
+            curl_easy_setopt(h->curl, CURLOPT_URL, url) != CURLE_OK ||
+            curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
+            curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len) != CURLE_OK ||
+            curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+            curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
+            curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)remaining) != CURLE_OK ||
+            curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS,
+                             h->o.connect_timeout_ms < remaining ? h->o.connect_timeout_ms
+                                                                 : (long)remaining) != CURLE_OK) {
+            status = iam_error_set(err, IAM_E_INTERNAL, "libcurl rejected an option");
+            break;
+        }
+        CURLcode rc = curl_easy_perform(h->curl);
+        /* Detach our stack buffers from the reusable handle. */
+        curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
+        curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, NULL);
+        curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+        if (err)
+            err->attempts = attempt_no + 1;
+
+        long wait_ms = -1; /* -1: do not retry */
+        if (rc == CURLE_OK) {
+            curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+            if (resp->status == 429 || resp->status >= 500) {
+                status = IAM_OK; /* the caller turns the final status into an error */
+                if (a.retry_after_s >= 0)
+                    wait_ms = a.retry_after_s * 1000;
+                else
+                    wait_ms = 0;
+            } else {
+                status = IAM_OK;
+                break;
+            }
+        } else if (a.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+            status = iam_error_set(err, IAM_E_TRANSPORT,
+                                   "response from %s is larger than %zu bytes", url,
+                                   h->o.max_response_bytes);
+            break;
+        } else if (resp->body.oom) {
+            status = iam_error_set(err, IAM_E_NOMEM, "out of memory");
+            break;
+        } else {
+            status = describe_curl_error(err, rc, errbuf, url);
+            if (!is_retryable_curl_error(rc))
+                break;
+            wait_ms = 0;
+        }
+
+        if (attempt_no >= h->o.max_retries)
+            break;
+        /* Exponential back-off with jitter (half fixed, half random), or the
+         * server's Retry-After when it gave one. */
+        if (wait_ms == 0) {
+            wait_ms = backoff_ms / 2 + (long)(next_random(h) % (uint64_t)(backoff_ms / 2 + 1));
+            backoff_ms = backoff_ms * 2 > 8000 ? 8000 : backoff_ms * 2;
+        }
+        if (iam_now_ms() + wait_ms >= deadline)
+            break; /* the wait would use up the total timeout: report now */
+        sleep_ms(wait_ms);
+    }
+
+    if (status == IAM_OK && err)
+        err->code = IAM_OK;
+fail_headers:
+    free_header_lines(headers);
+    if (status != IAM_OK)
+        iam_http_response_free(resp);
+    return status;
+}

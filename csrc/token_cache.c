@@ -1,0 +1,197 @@
+/*
+ * The token cache: at most one fetch in flight, every waiter released with its
+ * result, and no caller waiting while a valid token is cached.
+ *
+ *   valid      now < exp - 10 s                  -> return the cached token
+ *   refresh    now >= exp - 0.2 * (exp - iat)    -> also start a background
+ *              refresh, and push the next refresh decision 60 s away
+ *   invalid    no token, or expired              -> one caller fetches, the
+ *              others wait for that fetch and share its token or its error
+ *
+ * A failed background refresh keeps the valid token. A failed foreground fetch
+ * is not remembered: the next call tries again.
+ */
+/* POSIX functions (clock_gettime, strncasecmp, …) under -std=c11. */
+#define _GNU_SOURCE
+#include "token_cache.h"
+#include "error.h"
+
+#include <string.h>
+#include <time.h>
+
+int64_t iam_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int iam_token_cache_init(iam_token_cache *c, iam_fetch_fn fetch, void *owner,
+                         void (*retain_owner)(void *), void (*release_owner)(void *))
+{
+    memset(c, 0, sizeof *c);
+    if (pthread_mutex_init(&c->mu, NULL) != 0)
+        return IAM_E_NOMEM;
+    if (pthread_cond_init(&c->done, NULL) != 0) {
+        pthread_mutex_destroy(&c->mu);
+        return IAM_E_NOMEM;
+    }
+    c->fetch = fetch;
+    c->owner = owner;
+    c->retain_owner = retain_owner;
+    c->release_owner = release_owner;
+    c->now_ms = iam_now_ms;
+    c->next_generation = 1;
+    return IAM_OK;
+}
+
+void iam_token_cache_destroy(iam_token_cache *c)
+{
+    iam_token_release(c->current);
+    c->current = NULL;
+    pthread_cond_destroy(&c->done);
+    pthread_mutex_destroy(&c->mu);
+}
+
+/* Store a fetch's result and wake the waiters. Called with mu held. */
+static void finish_fetch(iam_token_cache *c, int status, iam_token *tok, const iam_error *err)
+{
+    if (status == IAM_OK) {
+        int64_t exp_ms = tok->expires_at * 1000;
+        int64_t life_ms = (tok->expires_at - tok->issued_at) * 1000;
+        if (life_ms < 0)
+            life_ms = 0;
+        tok->generation = c->next_generation++;
+        iam_token_release(c->current);
+        c->current = tok;
+        c->expires_at_ms = exp_ms - (int64_t)IAM_EXPIRY_MARGIN_S * 1000;
+        c->refresh_at_ms = exp_ms - life_ms / 5;
+        iam_error_clear(&c->last_error);
+    } else {
+        c->last_error = *err;
+    }
+    c->last_status = status;
+    c->fetching = 0;
+    c->fetches_done++;
+    pthread_cond_broadcast(&c->done);
+}
+
+static void *refresh_thread(void *arg)
+{
+    iam_token_cache *c = arg;
+    iam_token *tok = NULL;
+    iam_error err;
+    iam_error_clear(&err);
+    int status = c->fetch(c->owner, &tok, &err);
+    pthread_mutex_lock(&c->mu);
+    finish_fetch(c, status, tok, &err);
+    pthread_mutex_unlock(&c->mu);
+    c->release_owner(c->owner); /* may free c: last use */
+    return NULL;
+}
+
+/* Called with mu held, a valid token cached and its refresh due. */
+static void start_background_refresh(iam_token_cache *c, int64_t now)
+{
+    c->refresh_at_ms = now + (int64_t)IAM_REFRESH_RETRY_S * 1000;
+    pthread_attr_t attr;
+    pthread_t tid;
+    if (pthread_attr_init(&attr) != 0)
+        return;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    c->fetching = 1;
+    c->retain_owner(c->owner);
+    if (pthread_create(&tid, &attr, refresh_thread, c) != 0) {
+        /* No thread: try again at the next decision, or in the foreground once
+         * the token expires. */
+        c->fetching = 0;
+        c->release_owner(c->owner);
+    }
+    pthread_attr_destroy(&attr);
+}
+
+static int usable(const iam_token_cache *c, int64_t now)
+{
+    return c->current && now < c->expires_at_ms;
+}
+
+int iam_token_cache_get(iam_token_cache *c, iam_token **out, iam_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        int64_t now = c->now_ms();
+        if (usable(c, now)) {
+            if (!c->fetching && now >= c->refresh_at_ms)
+                start_background_refresh(c, now);
+            *out = iam_token_retain(c->current);
+            pthread_mutex_unlock(&c->mu);
+            return IAM_OK;
+        }
+        if (!c->fetching)
+            break;
+        /* Wait for the fetch in flight, then share its outcome. */
+        uint64_t seen = c->fetches_done;
+        while (c->fetches_done == seen)
+            pthread_cond_wait(&c->done, &c->mu);
+        if (c->last_status == IAM_OK && c->current) {
+            /* The token just issued, even if it arrived nearly expired: asking
+             * again at once would only hammer the token service. */
+            *out = iam_token_retain(c->current);
+            pthread_mutex_unlock(&c->mu);
+            return IAM_OK;
+        }
+        if (!usable(c, c->now_ms())) {
+            int status = c->last_status;
+            if (err)
+                *err = c->last_error;
+            pthread_mutex_unlock(&c->mu);
+            return status;
+        }
+        /* A background refresh failed but the cached token is still valid. */
+    }
+
+    /* This caller fetches; the others wait on `done`. */
+    c->fetching = 1;
+    pthread_mutex_unlock(&c->mu);
+    iam_token *tok = NULL;
+    iam_error local;
+    iam_error_clear(&local);
+    int status = c->fetch(c->owner, &tok, &local);
+    pthread_mutex_lock(&c->mu);
+    finish_fetch(c, status, tok, &local);
+    if (status == IAM_OK)
+        *out = iam_token_retain(c->current);
+    else if (err)
+        *err = local;
+    pthread_mutex_unlock(&c->mu);
+    return status;
+}
+
+uint64_t iam_token_cache_peek(iam_token_cache *c, int64_t *fresh_until_ms)
+{
+    uint64_t gen = 0;
+    pthread_mutex_lock(&c->mu);
+    int64_t now = c->now_ms();
+    if (usable(c, now)) {
+        if (!c->fetching && now >= c->refresh_at_ms)
+            start_background_refresh(c, now);
+        gen = c->current->generation;
+        if (fresh_until_ms) {
+            /* While a refresh is in flight the caller should ask every time, so
+             * it switches to the new token as soon as it lands. */
+            int64_t until = c->refresh_at_ms < c->expires_at_ms ? c->refresh_at_ms
+                                                                : c->expires_at_ms;
+            *fresh_until_ms = c->fetching ? now : until;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return gen;
+}
+
+void iam_token_cache_invalidate(iam_token_cache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    iam_token_release(c->current);
+    c->current = NULL;
+    pthread_mutex_unlock(&c->mu);
+}

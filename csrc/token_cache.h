@@ -1,0 +1,44 @@
+/* A single-flight token cache with background refresh (PROTOCOLS §4). */
+#ifndef IAMCORE_TOKEN_CACHE_H
+#define IAMCORE_TOKEN_CACHE_H
+
+#include "iamcore.h"
+#include "token.h"
+
+#include <pthread.h>
+
+/* Fetch a fresh token (blocking). Called with no lock held, by one thread at a
+ * time per cache. */
+typedef int (*iam_fetch_fn)(void *owner, iam_token **out, iam_error *err);
+
+typedef struct iam_token_cache {
+    pthread_mutex_t mu;
+    pthread_cond_t done;      /* broadcast when a fetch finishes */
+    iam_token *current;       /* last token fetched, NULL if none */
+    int64_t expires_at_ms;    /* current is unusable from here (exp - margin) */
+    int64_t refresh_at_ms;    /* a refresh is due from here */
+    int fetching;             /* a fetch is in flight */
+    uint64_t fetches_done;    /* waiters wait for this to change */
+    uint64_t next_generation;
+    int last_status;          /* result of the last finished fetch */
+    iam_error last_error;
+
+    iam_fetch_fn fetch;
+    void *owner;                       /* passed to fetch, retain and release */
+    void (*retain_owner)(void *owner); /* keeps owner alive for a background refresh */
+    void (*release_owner)(void *owner);
+    int64_t (*now_ms)(void);           /* wall clock; replaceable in tests */
+} iam_token_cache;
+
+int iam_token_cache_init(iam_token_cache *c, iam_fetch_fn fetch, void *owner,
+                         void (*retain_owner)(void *), void (*release_owner)(void *));
+/* Only when no thread uses the cache any more (no fetch in flight). */
+void iam_token_cache_destroy(iam_token_cache *c);
+
+int iam_token_cache_get(iam_token_cache *c, iam_token **out, iam_error *err);
+uint64_t iam_token_cache_peek(iam_token_cache *c, int64_t *fresh_until_ms);
+void iam_token_cache_invalidate(iam_token_cache *c);
+
+int64_t iam_now_ms(void);
+
+#endif
