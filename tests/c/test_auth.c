@@ -1,0 +1,370 @@
+/* Authenticators end to end: configuration checks, then real requests through
+ * libcurl to the local emulator (tests/c/run.sh starts it). */
+#define _GNU_SOURCE
+#include "check.h"
+#include "iamcore.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *http_url, *https_url, *ca_file;
+
+/* ---- the emulator's control API */
+
+static size_t collect(char *d, size_t s, size_t n, void *u)
+{
+    char **buf = u;
+    size_t old = *buf ? strlen(*buf) : 0;
+    char *grown = realloc(*buf, old + s * n + 1);
+    if (!grown)
+        return 0;
+    memcpy(grown + old, d, s * n);
+    grown[old + s * n] = '\0';
+    *buf = grown;
+    return s * n;
+}
+
+static char *control(const char *path, const char *json)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s/_emulator/%s", http_url, path);
+    CURL *c = curl_easy_init();
+    char *body = NULL;
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (json)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    if (curl_easy_perform(c) != CURLE_OK)
+        fprintf(stderr, "  emulator control %s failed\n", path);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return body;
+}
+
+static int request_count(void)
+{
+    char *body = control("requests", NULL);
+    int n = -1;
+    const char *p = body ? strstr(body, "\"count\":") : NULL;
+    if (p)
+        n = atoi(p + 8 + (p[8] == ' '));
+    free(body);
+    return n;
+}
+
+static void reset(void)
+{
+    free(control("reset", "{}"));
+}
+
+static void enqueue(const char *json)
+{
+    free(control("enqueue", json));
+}
+
+/* ---- helpers */
+
+static iam_auth *make(iam_config *cfg)
+{
+    iam_auth *a = NULL;
+    iam_error err;
+    if (iam_auth_new(&a, IAM_AUTH_IAM, cfg, &err) != IAM_OK)
+        fprintf(stderr, "  unexpected config error: %s\n", err.message);
+    return a;
+}
+
+static int fetch(iam_auth *a, iam_error *err)
+{
+    iam_token *t = NULL;
+    int st = iam_auth_get_token(a, &t, err);
+    iam_token_release(t);
+    return st;
+}
+
+static double seconds_since(struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* ---- configuration */
+
+static int config_fails(iam_auth_type type, iam_config *cfg, const char *needle)
+{
+    iam_auth *a = NULL;
+    iam_error err;
+    int st = iam_auth_new(&a, type, cfg, &err);
+    int ok = st == IAM_E_CONFIG && a == NULL && err.code == IAM_E_CONFIG &&
+             strstr(err.message, needle) != NULL;
+    if (!ok)
+        fprintf(stderr, "  expected a config error mentioning '%s', got %d '%s'\n", needle, st,
+                err.message);
+    return ok;
+}
+
+static void bad_configuration_is_refused(void)
+{
+    iam_config c = IAM_CONFIG_INIT;
+    CHECK(config_fails(IAM_AUTH_IAM, &c, "API key is required"));
+    c.apikey = "";
+    CHECK(config_fails(IAM_AUTH_IAM, &c, "API key is required"));
+    c.apikey = "\"quoted-key\"";
+    CHECK(config_fails(IAM_AUTH_IAM, &c, "curly bracket or a quote"));
+    c.apikey = "{braced-key}";
+    CHECK(config_fails(IAM_AUTH_IAM, &c, "curly bracket or a quote"));
+    c.apikey = "good-key";
+    c.client_id = "id";
+    CHECK(config_fails(IAM_AUTH_IAM, &c, "together"));
+    c.client_id = NULL;
+    c.client_secret = "secret";
+    CHECK(config_fails(IAM_AUTH_IAM, &c, "together"));
+    c.client_secret = NULL;
+    c.url = "ftp://example.com";
+    CHECK(config_fails(IAM_AUTH_IAM, &c, "url"));
+    c.url = NULL;
+    c.timeout_ms = -1;
+    CHECK(config_fails(IAM_AUTH_IAM, &c, "timeout"));
+    c.timeout_ms = 0;
+    c.ca_file = "/nonexistent/ca.pem";
+    CHECK(config_fails(IAM_AUTH_IAM, &c, "/nonexistent/ca.pem"));
+    c.ca_file = NULL;
+    iam_header h[] = {{"X-Ok", "fine\r\nInjected: yes"}};
+    c.headers = h;
+    c.header_count = 1;
+    CHECK(config_fails(IAM_AUTH_IAM, &c, "line break"));
+    c.header_count = 0;
+    c.version = 99;
+    CHECK(config_fails(IAM_AUTH_IAM, &c, "version"));
+
+    iam_config k = IAM_CONFIG_INIT;
+    CHECK(config_fails(IAM_AUTH_CONTAINER, &k, "trusted profile is required"));
+    k.iam_profile_crn = "crn:v1:x";
+    iam_auth *a = NULL;
+    iam_error err;
+    CHECK_EQ_INT(iam_auth_new(&a, IAM_AUTH_CONTAINER, &k, &err), IAM_OK);
+    CHECK_EQ_STR(iam_auth_type_name(iam_auth_get_type(a)), "container");
+    iam_auth_free(a);
+}
+
+static void config_errors_never_show_the_secret(void)
+{
+    iam_config c = IAM_CONFIG_INIT;
+    c.apikey = "{secret-value-123}";
+    iam_auth *a;
+    iam_error err;
+    iam_auth_new(&a, IAM_AUTH_IAM, &c, &err);
+    CHECK(strstr(err.message, "secret-value-123") == NULL);
+}
+
+/* ---- against the emulator */
+
+static void gets_a_token_over_http_and_caches_it(void)
+{
+    reset();
+    iam_config c = IAM_CONFIG_INIT;
+    c.apikey = "c-test-key";
+    c.url = http_url;
+    iam_auth *a = make(&c);
+    iam_token *t1 = NULL, *t2 = NULL;
+    iam_error err;
+    CHECK_EQ_INT(iam_auth_get_token(a, &t1, &err), IAM_OK);
+    CHECK_EQ_INT(iam_auth_get_token(a, &t2, &err), IAM_OK);
+    CHECK(t1 && t1 == t2);
+    CHECK(t1 && strncmp(iam_token_value(t1), "eyJ", 3) == 0);
+    CHECK(t1 && iam_token_expires_at(t1) > time(NULL) + 3000);
+    CHECK(iam_auth_peek(a, NULL) == iam_token_generation(t1));
+    CHECK_EQ_INT(request_count(), 1);
+    iam_token_release(t1);
+    iam_token_release(t2);
+    iam_auth_invalidate(a);
+    CHECK_EQ_INT(iam_auth_peek(a, NULL), 0);
+    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(request_count(), 2);
+    iam_auth_free(a);
+}
+
+static void tls_needs_the_test_ca(void)
+{
+    reset();
+    iam_config c = IAM_CONFIG_INIT;
+    c.apikey = "c-test-key";
+    c.url = https_url;
+    c.max_retries = -1;
+    iam_auth *a = make(&c);
+    iam_error err;
+    CHECK_EQ_INT(fetch(a, &err), IAM_E_TLS);
+    iam_auth_free(a);
+    c.ca_file = ca_file;
+    a = make(&c);
+    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    iam_auth_free(a);
+    c.ca_file = NULL;
+    c.disable_ssl_verification = 1;
+    a = make(&c);
+    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    iam_auth_free(a);
+}
+
+static void iam_error_keeps_its_fields_and_hides_the_key(void)
+{
+    reset();
+    iam_config c = IAM_CONFIG_INIT;
+    c.apikey = "bad-key";
+    c.url = http_url;
+    iam_auth *a = make(&c);
+    iam_error err;
+    CHECK_EQ_INT(fetch(a, &err), IAM_E_AUTH);
+    CHECK_EQ_INT(err.http_status, 400);
+    CHECK_EQ_STR(err.error_code, "BXNIM0415E");
+    CHECK(err.request_id[0] != '\0');
+    CHECK(strncmp(err.transaction_id, "emu-", 4) == 0);
+    CHECK_EQ_INT(err.attempts, 1);
+    CHECK_EQ_INT(request_count(), 1); /* 4xx: no retry */
+    iam_auth_free(a);
+
+    reset();
+    enqueue("{\"responses\":[{\"status\":401,\"error\":{\"errorCode\":\"BXNIM0000E\","
+            "\"errorMessage\":\"key echo-secret-key-1 is bad\"}}]}");
+    c.apikey = "echo-secret-key-1";
+    a = make(&c);
+    CHECK_EQ_INT(fetch(a, &err), IAM_E_AUTH);
+    CHECK(strstr(err.message, "echo-secret-key-1") == NULL);
+    CHECK(strstr(err.error_message, "echo-secret-key-1") == NULL);
+    CHECK(strstr(err.error_message, "[redacted]") != NULL);
+    iam_auth_free(a);
+}
+
+static void server_errors_are_retried(void)
+{
+    reset();
+    enqueue("{\"responses\":[{\"status\":500},{\"status\":503}]}");
+    iam_config c = IAM_CONFIG_INIT;
+    c.apikey = "c-test-key";
+    c.url = http_url;
+    iam_auth *a = make(&c);
+    iam_error err;
+    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(request_count(), 3);
+    iam_auth_free(a);
+}
+
+static void retry_after_is_honoured(void)
+{
+    reset();
+    enqueue("{\"responses\":[{\"status\":429,\"headers\":{\"Retry-After\":\"1\"}}]}");
+    iam_config c = IAM_CONFIG_INIT;
+    c.apikey = "c-test-key";
+    c.url = http_url;
+    iam_auth *a = make(&c);
+    iam_error err;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK(seconds_since(&t0) >= 0.95);
+    CHECK_EQ_INT(request_count(), 2);
+    iam_auth_free(a);
+
+    /* A Retry-After beyond the total timeout: give up at once. */
+    reset();
+    enqueue("{\"responses\":[{\"status\":429,\"headers\":{\"Retry-After\":\"30\"}}]}");
+    c.timeout_ms = 2000;
+    a = make(&c);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_EQ_INT(fetch(a, &err), IAM_E_AUTH);
+    CHECK_EQ_INT(err.http_status, 429);
+    CHECK(seconds_since(&t0) < 1.0);
+    iam_auth_free(a);
+}
+
+static void a_hanging_server_times_out_within_the_bound(void)
+{
+    reset();
+    enqueue("{\"responses\":[{\"hang\":true}]}");
+    iam_config c = IAM_CONFIG_INIT;
+    c.apikey = "c-test-key";
+    c.url = http_url;
+    c.timeout_ms = 800;
+    iam_auth *a = make(&c);
+    iam_error err;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_EQ_INT(fetch(a, &err), IAM_E_TIMEOUT);
+    double took = seconds_since(&t0);
+    CHECK(took >= 0.7 && took < 1.5);
+    iam_auth_free(a);
+}
+
+static void bad_bodies_are_parse_errors(void)
+{
+    reset();
+    enqueue("{\"responses\":[{\"body\":\"{not json\"},{\"json\":{\"expires_in\":3600}}]}");
+    iam_config c = IAM_CONFIG_INIT;
+    c.apikey = "c-test-key";
+    c.url = http_url;
+    iam_auth *a = make(&c);
+    iam_error err;
+    CHECK_EQ_INT(fetch(a, &err), IAM_E_PARSE);
+    CHECK_EQ_INT(err.http_status, 200);
+    CHECK_EQ_INT(fetch(a, &err), IAM_E_PARSE);
+    CHECK(strstr(err.message, "access_token") != NULL);
+    iam_auth_free(a);
+}
+
+static void oversized_response_is_refused(void)
+{
+    reset();
+    iam_config c = IAM_CONFIG_INIT;
+    c.apikey = "c-test-key";
+    c.url = http_url;
+    c.max_response_bytes = 64;
+    iam_auth *a = make(&c);
+    iam_error err;
+    CHECK_EQ_INT(fetch(a, &err), IAM_E_TRANSPORT);
+    CHECK(strstr(err.message, "larger than 64 bytes") != NULL);
+    iam_auth_free(a);
+}
+
+static void refused_connection_is_a_transport_error(void)
+{
+    iam_config c = IAM_CONFIG_INIT;
+    c.apikey = "c-test-key";
+    c.url = "http://127.0.0.1:1";
+    c.timeout_ms = 3000;
+    iam_auth *a = make(&c);
+    iam_error err;
+    CHECK_EQ_INT(fetch(a, &err), IAM_E_TRANSPORT);
+    CHECK_EQ_INT(err.attempts, 1 + IAM_DEFAULT_MAX_RETRIES);
+    iam_auth_free(a);
+}
+
+int main(void)
+{
+    http_url = getenv("IAMCORE_EMULATOR_HTTP");
+    https_url = getenv("IAMCORE_EMULATOR_HTTPS");
+    ca_file = getenv("IAMCORE_EMULATOR_CA");
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    RUN(bad_configuration_is_refused);
+    RUN(config_errors_never_show_the_secret);
+    if (!http_url || !https_url || !ca_file) {
+        fprintf(stderr, "IAMCORE_EMULATOR_* not set: run through tests/c/run.sh\n");
+        return 1;
+    }
+    RUN(gets_a_token_over_http_and_caches_it);
+    RUN(tls_needs_the_test_ca);
+    RUN(iam_error_keeps_its_fields_and_hides_the_key);
+    RUN(server_errors_are_retried);
+    RUN(retry_after_is_honoured);
+    RUN(a_hanging_server_times_out_within_the_bound);
+    RUN(bad_bodies_are_parse_errors);
+    RUN(oversized_response_is_refused);
+    RUN(refused_connection_is_a_transport_error);
+    curl_global_cleanup();
+    return CHECK_DONE();
+}

@@ -1,0 +1,131 @@
+#define _GNU_SOURCE
+#include "check.h"
+#include "iam_request.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static iam_token *parse(const char *body, int *status, iam_error *err)
+{
+    iam_token *t = NULL;
+    iam_error_clear(err);
+    *status = iam_parse_token_response(body, strlen(body), 1000, &t, err);
+    return t;
+}
+
+static void response_fields_win_over_jwt_claims(void)
+{
+    /* JWT payload {"iat":1,"exp":2}; the response says otherwise. */
+    const char *body = "{\"access_token\":\"e30.eyJpYXQiOjEsImV4cCI6Mn0.x\","
+                       "\"expires_in\":3600,\"expiration\":5000}";
+    int st;
+    iam_error err;
+    iam_token *t = parse(body, &st, &err);
+    CHECK_EQ_INT(st, IAM_OK);
+    CHECK_EQ_INT(iam_token_expires_at(t), 5000);
+    CHECK_EQ_INT(iam_token_issued_at(t), 1400);
+    iam_token_release(t);
+}
+
+static void expires_in_alone_counts_from_now(void)
+{
+    int st;
+    iam_error err;
+    iam_token *t = parse("{\"access_token\":\"opaque\",\"expires_in\":60}", &st, &err);
+    CHECK_EQ_INT(st, IAM_OK);
+    CHECK_EQ_INT(iam_token_issued_at(t), 1000);
+    CHECK_EQ_INT(iam_token_expires_at(t), 1060);
+    CHECK_EQ_STR(iam_token_value(t), "opaque");
+    iam_token_release(t);
+}
+
+static void jwt_claims_are_the_fallback(void)
+{
+    int st;
+    iam_error err;
+    iam_token *t = parse("{\"access_token\":\"e30.eyJpYXQiOjEsImV4cCI6Mn0.x\"}", &st, &err);
+    CHECK_EQ_INT(st, IAM_OK);
+    CHECK_EQ_INT(iam_token_issued_at(t), 1);
+    CHECK_EQ_INT(iam_token_expires_at(t), 2);
+    iam_token_release(t);
+}
+
+static void unusable_responses_are_parse_errors(void)
+{
+    const char *cases[] = {
+        "{not json",
+        "[1,2]",
+        "{\"token_type\":\"Bearer\",\"expires_in\":3600}",
+        "{\"access_token\":\"\",\"expires_in\":3600}",
+        "{\"access_token\":\"opaque-no-expiry\"}",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int st;
+        iam_error err;
+        CHECK(parse(cases[i], &st, &err) == NULL);
+        CHECK_EQ_INT(st, IAM_E_PARSE);
+        CHECK_EQ_INT(err.code, IAM_E_PARSE);
+        CHECK(err.message[0] != '\0');
+    }
+}
+
+static void iam_error_body_fills_every_field(void)
+{
+    const char *body = "{\"errorCode\":\"BXNIM0415E\",\"errorMessage\":\"Provided API key could "
+                       "not be found\",\"errorDetails\":{\"k\":1},\"context\":{\"requestId\":"
+                       "\"req-1\",\"url\":\"https://iam\"}}";
+    iam_error err;
+    iam_error_clear(&err);
+    CHECK_EQ_INT(iam_parse_error_response(400, body, strlen(body), "tx-9", &err), IAM_E_AUTH);
+    CHECK_EQ_INT(err.http_status, 400);
+    CHECK_EQ_STR(err.error_code, "BXNIM0415E");
+    CHECK_EQ_STR(err.error_message, "Provided API key could not be found");
+    CHECK_EQ_STR(err.error_details, "{\"k\":1}");
+    CHECK_EQ_STR(err.request_id, "req-1");
+    CHECK_EQ_STR(err.transaction_id, "tx-9");
+    CHECK_EQ_STR(err.message, "IAM token request failed: HTTP 400, BXNIM0415E: Provided API key "
+                              "could not be found");
+}
+
+static void other_error_shapes_and_non_json(void)
+{
+    const char *body = "{\"errors\":[{\"code\":\"not_found\",\"message\":\"nope\"}],\"trace\":\"t-1\"}";
+    iam_error err;
+    iam_error_clear(&err);
+    iam_parse_error_response(404, body, strlen(body), "", &err);
+    CHECK_EQ_STR(err.error_code, "not_found");
+    CHECK_EQ_STR(err.error_message, "nope");
+    CHECK_EQ_STR(err.request_id, "t-1");
+    iam_error_clear(&err);
+    iam_parse_error_response(502, "<html>bad gateway</html>", 24, "", &err);
+    CHECK_EQ_INT(err.code, IAM_E_AUTH);
+    CHECK_EQ_STR(err.message, "IAM token request failed: HTTP 502");
+}
+
+static void token_url_handles_suffix_and_slashes(void)
+{
+    const char *cases[][2] = {
+        {"https://iam.cloud.ibm.com", "https://iam.cloud.ibm.com/identity/token"},
+        {"https://iam.cloud.ibm.com/", "https://iam.cloud.ibm.com/identity/token"},
+        {"https://iam.cloud.ibm.com/identity/token", "https://iam.cloud.ibm.com/identity/token"},
+        {"https://iam.cloud.ibm.com/identity/token/", "https://iam.cloud.ibm.com/identity/token"},
+        {"http://h:8080/base", "http://h:8080/base/identity/token"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *u = iam_token_url(cases[i][0]);
+        CHECK_EQ_STR(u, cases[i][1]);
+        free(u);
+    }
+}
+
+int main(void)
+{
+    RUN(response_fields_win_over_jwt_claims);
+    RUN(expires_in_alone_counts_from_now);
+    RUN(jwt_claims_are_the_fallback);
+    RUN(unusable_responses_are_parse_errors);
+    RUN(iam_error_body_fills_every_field);
+    RUN(other_error_shapes_and_non_json);
+    RUN(token_url_handles_suffix_and_slashes);
+    return CHECK_DONE();
+}
