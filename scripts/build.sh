@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds everything in place: libiamcore and the C example (make), the Python
+# extension next to its package (python/iamcore), the Node addon (build/Release).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+make -s all
+python3 -m pip install --quiet --disable-pip-version-check pytest
+python3 setup.py --quiet build_ext --inplace
+npm install --no-audit --no-fund --loglevel=error

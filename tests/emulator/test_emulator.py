@@ -1,0 +1,328 @@
+"""Tests of the local IAM emulator (tests/emulator/README.md is the contract)."""
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import iam_emulator  # noqa: E402
+
+SCRIPT = os.path.join(HERE, "iam_emulator.py")
+APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
+CR_GRANT = "urn:ibm:params:oauth:grant-type:cr-token"
+FORM = "application/x-www-form-urlencoded"
+
+
+def spawn(*args):
+    """Start the emulator script; return (process, the parsed ready line)."""
+    proc = subprocess.Popen([sys.executable, SCRIPT, "--exit-on-stdin-eof", *args],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    line = proc.stdout.readline()
+    assert line, proc.stderr.read()
+    return proc, json.loads(line)
+
+
+def finish(proc, send_signal=None):
+    """Stop the emulator (stdin EOF, or a signal); return (exit code, stderr)."""
+    if send_signal:
+        proc.send_signal(send_signal)
+        proc.wait(timeout=5)  # stdin is still open: the signal alone must stop it
+    _, err = proc.communicate(timeout=5)  # closes stdin (EOF) and all the pipes
+    return proc.returncode, err
+
+
+@pytest.fixture(scope="module")
+def emu():
+    proc, info = spawn()
+    yield info
+    # Exit 0 at stdin EOF, and silent, even after the rejected TLS handshakes.
+    assert finish(proc) == (0, "")
+
+
+@pytest.fixture(autouse=True)
+def fresh(emu):
+    control(emu, "reset")
+
+
+def call(url, path, data=None, *, method=None, headers=None, cafile=None, timeout=5,
+         context=None):
+    """One request; return (status, headers, raw body). HTTP errors are answers too."""
+    body = data if data is None or isinstance(data, bytes) else data.encode()
+    req = urllib.request.Request(url + path, data=body, method=method, headers=headers or {})
+    if context is None and url.startswith("https"):
+        context = ssl.create_default_context(cafile=cafile)
+    # No proxy from the environment: the emulator is on loopback.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                         urllib.request.HTTPSHandler(context=context))
+    try:
+        with opener.open(req, timeout=timeout) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def control(emu, name, value=None):
+    data = None if value is None else json.dumps(value)
+    status, _, body = call(emu["http"], "/_emulator/" + name, data,
+                           method="GET" if name == "requests" else "POST")
+    assert status == 200, body
+    return json.loads(body)
+
+
+def token_request(emu, form=None, scheme="http", **kw):
+    form = {"grant_type": APIKEY_GRANT, "apikey": "test-key-1",
+            "response_type": "cloud_iam"} if form is None else form
+    headers = {"Content-Type": FORM, "Accept": "application/json", **kw.pop("headers", {})}
+    if scheme == "https":
+        kw.setdefault("cafile", emu["ca_file"])
+    return call(emu[scheme], "/identity/token", urllib.parse.urlencode(form),
+                headers=headers, **kw)
+
+
+def failing_in_background(emu, timeout):
+    """Start a token request expected to fail (hang); join() then check .outcome."""
+    def run():
+        try:
+            token_request(emu, timeout=timeout)
+            thread.outcome = "answered"
+        except (OSError, http.client.HTTPException) as e:  # URLError, timeout, reset
+            thread.outcome = e
+    thread = threading.Thread(target=run, daemon=True)
+    thread.outcome = None
+    thread.start()
+    return thread
+
+
+def claims(token):
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_ready_line(emu):
+    assert set(emu) == {"http", "https", "ca_file", "pid"}
+    assert emu["http"].startswith("http://127.0.0.1:")
+    assert emu["https"].startswith("https://127.0.0.1:")
+    assert os.path.isfile(emu["ca_file"])
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_token(emu, scheme):
+    status, headers, body = token_request(emu, scheme=scheme)
+    assert status == 200
+    assert headers["X-Global-Transaction-ID"].startswith("emu-")
+    answer = json.loads(body)
+    assert answer["token_type"] == "Bearer" and answer["refresh_token"] == "not_supported"
+    assert answer["scope"] == "ibm openid" and answer["expires_in"] == 3600
+    c = claims(answer["access_token"])
+    assert c["exp"] == answer["expiration"] == c["iat"] + 3600
+    assert abs(c["iat"] - time.time()) < 5
+    assert c["sub"].startswith("apikey-") and "test-key-1" not in answer["access_token"]
+    assert c["iss"] == "iamcore-emulator" and c["grant_type"] == APIKEY_GRANT
+    second = json.loads(token_request(emu, scheme=scheme)[2])["access_token"]
+    assert claims(second)["n"] != c["n"]
+
+
+def test_https_rejected_without_ca(emu):
+    with pytest.raises(urllib.error.URLError) as info:
+        call(emu["https"], "/_emulator/requests", context=ssl.create_default_context())
+    assert isinstance(info.value.reason, ssl.SSLCertVerificationError)
+    # ... and the emulator still serves afterwards.
+    assert token_request(emu, scheme="https")[0] == 200
+
+
+def test_https_localhost_name(emu):
+    url = emu["https"].replace("127.0.0.1", "localhost")
+    assert call(url, "/_emulator/requests", cafile=emu["ca_file"])[0] == 200
+
+
+def test_recorded_request(emu):
+    token_request(emu, headers={"X-Custom-Thing": "yes"})
+    control(emu, "token-settings", {"lifetime": 10})  # control calls are not recorded
+    recorded = control(emu, "requests")
+    assert recorded["count"] == 1
+    r = recorded["requests"][0]
+    assert r["method"] == "POST" and r["path"] == "/identity/token" and r["query"] == ""
+    assert r["form"] == {"grant_type": APIKEY_GRANT, "apikey": "test-key-1",
+                         "response_type": "cloud_iam"}
+    assert r["headers"]["content-type"] == FORM and r["headers"]["x-custom-thing"] == "yes"
+    assert "apikey=test-key-1" in r["body"]
+    assert abs(r["time"] - time.time()) < 5 and r["scheme"] == "http"
+
+
+def test_validation(emu):
+    def error_of(form, **kw):
+        status, headers, body = token_request(emu, form, **kw)
+        assert headers["X-Global-Transaction-ID"].startswith("emu-")
+        return status, json.loads(body)
+
+    status, e = error_of({"grant_type": APIKEY_GRANT, "apikey": "bad-key"})
+    assert status == 400 and e["errorCode"] == "BXNIM0415E"
+    assert e["errorMessage"] == "Provided API key could not be found"
+    assert e["context"]["requestId"].startswith("emu-req-")
+    for form in ({}, {"grant_type": "password"}, {"grant_type": APIKEY_GRANT},
+                 {"grant_type": CR_GRANT, "profile_id": "p"},
+                 {"grant_type": CR_GRANT, "cr_token": "t"}):
+        status, e = error_of(form)
+        assert status == 400 and e["errorCode"] == "BXNIM0109E", form
+    status, e = error_of({"grant_type": APIKEY_GRANT, "apikey": "k"},
+                         headers={"Content-Type": "application/json"})
+    assert status == 400 and e["errorCode"] == "BXNIM0109E"
+    status, body = error_of({"grant_type": CR_GRANT, "cr_token": "t", "profile_name": "prof"})
+    assert status == 200 and claims(body["access_token"])["sub"] == "profile-prof"
+    assert control(emu, "requests")["count"] == 8
+
+
+def test_token_settings(emu):
+    settings = control(emu, "token-settings", {"lifetime": 120, "iat_offset": -100})
+    assert settings["lifetime"] == 120 and settings["jwt"] is True
+    answer = json.loads(token_request(emu)[2])
+    c = claims(answer["access_token"])
+    assert answer["expires_in"] == 120 and c["exp"] - c["iat"] == 120
+    assert abs(c["iat"] - (time.time() - 100)) < 5
+    control(emu, "token-settings", {"jwt": False, "expires_in": False})
+    answer = json.loads(token_request(emu)[2])
+    assert answer["access_token"].startswith("opaque-") and "." not in answer["access_token"]
+    assert "expires_in" not in answer and answer["expiration"] > time.time()
+    status, _, body = call(emu["http"], "/_emulator/token-settings", '{"lifetme": 1}')
+    assert status == 400 and "lifetme" in json.loads(body)["error"]
+
+
+def test_reset(emu):
+    control(emu, "token-settings", {"lifetime": 5})
+    control(emu, "enqueue", {"responses": [{"status": 500}]})
+    token_request(emu)
+    control(emu, "enqueue", {"responses": [{"status": 500}]})
+    control(emu, "reset")
+    assert control(emu, "requests") == {"count": 0, "requests": []}
+    status, _, body = token_request(emu)
+    assert status == 200 and json.loads(body)["expires_in"] == 3600
+
+
+def test_queue_kinds(emu):
+    control(emu, "enqueue", {"responses": [
+        {"status": 400, "error": {"errorCode": "BXNIM0398E", "errorMessage": "not eligible"}},
+        {"status": 200, "body": "{not json"},
+        {"status": 429, "headers": {"Retry-After": "1"}},
+        {"status": 503, "json": {"message": "down"}},
+        {"json": None},
+        {"token": True},
+    ]})
+    status, headers, body = token_request(emu)
+    e = json.loads(body)
+    assert status == 400 and e["errorCode"] == "BXNIM0398E" and e["errorMessage"] == "not eligible"
+    assert e["context"]["requestId"] == "emu-req-" + headers["X-Global-Transaction-ID"][4:]
+    assert token_request(emu)[:3:2] == (200, b"{not json")
+    status, headers, body = token_request(emu)
+    assert (status, headers["Retry-After"], body) == (429, "1", b"")
+    assert token_request(emu)[:3:2] == (503, b'{"message": "down"}')
+    assert token_request(emu)[:3:2] == (200, b"null")
+    status, _, body = token_request(emu)
+    assert status == 200 and "access_token" in json.loads(body)
+    assert control(emu, "requests")["count"] == 6
+
+
+def test_delay(emu):
+    control(emu, "enqueue", {"responses": [{"delay_ms": 300}, {}]})
+    start = time.monotonic()
+    assert token_request(emu)[0] == 200
+    assert time.monotonic() - start >= 0.3
+    control(emu, "token-settings", {"delay_ms": 200})
+    start = time.monotonic()
+    assert token_request(emu)[0] == 200  # the queued {}: a normal token, with the setting's delay
+    assert token_request(emu)[0] == 200
+    assert time.monotonic() - start >= 0.4
+
+
+def test_hang_does_not_block_others(emu):
+    control(emu, "enqueue", {"responses": [{"hang": True}]})
+    start = time.monotonic()
+    with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
+        token_request(emu, timeout=0.5)
+    assert 0.4 < time.monotonic() - start < 3
+    assert control(emu, "requests")["count"] == 1  # recorded although never answered
+    # A hang on one connection blocks neither other token requests nor the control API.
+    control(emu, "enqueue", {"responses": [{"hang": True}]})
+    hung = failing_in_background(emu, timeout=1.5)
+    time.sleep(0.1)
+    assert token_request(emu)[0] == 200
+    assert control(emu, "requests")["count"] == 3
+    hung.join()
+    assert isinstance(hung.outcome, Exception)
+
+
+def test_truncate(emu):
+    control(emu, "enqueue", {"responses": [{"truncate": True}]})
+    with pytest.raises(http.client.IncompleteRead):
+        token_request(emu)
+    assert token_request(emu)[0] == 200
+
+
+def test_keep_alive(emu):
+    conn = http.client.HTTPConnection(emu["http"][len("http://"):], timeout=5)
+    try:
+        start = time.monotonic()
+        for _ in range(20):
+            conn.request("POST", "/identity/token", "grant_type=" + APIKEY_GRANT + "&apikey=k",
+                         {"Content-Type": FORM})
+            resp = conn.getresponse()
+            assert resp.status == 200 and resp.getheader("Content-Length")
+            resp.read()
+        assert conn.sock is not None  # the same connection served them all
+        # ~0.5 ms each; Nagle's algorithm (no TCP_NODELAY) would make it ~40 ms each.
+        assert time.monotonic() - start < 0.5
+    finally:
+        conn.close()
+
+
+def test_unknown_path_and_bad_queue(emu):
+    status, _, body = call(emu["http"], "/nope")
+    assert status == 404 and json.loads(body)["path"] == "/nope"
+    status, _, _ = call(emu["http"], "/_emulator/enqueue", '{"responses": [{"stauts": 500}]}')
+    assert status == 400
+
+
+def test_sigterm_cleans_up():
+    proc, info = spawn()
+    assert finish(proc, signal.SIGTERM) == (0, "")
+    assert not os.path.exists(os.path.dirname(info["ca_file"]))
+
+
+def test_in_process():
+    with iam_emulator.Emulator(lifetime=60) as emu:
+        info = {"http": emu.http_url, "https": emu.https_url, "ca_file": emu.ca_file}
+        status, _, body = token_request(info, scheme="https")
+        assert status == 200 and json.loads(body)["expires_in"] == 60
+        emu.enqueue({"hang": True})
+        hung = failing_in_background(info, timeout=5)
+        time.sleep(0.2)
+        assert len(emu.requests()) == 2
+    hung.join(timeout=2)
+    # stop() released the hang and closed the connection well before the client's timeout.
+    assert not hung.is_alive() and isinstance(hung.outcome, Exception)
+    assert not os.path.exists(os.path.dirname(info["ca_file"]))
+
+
+def test_port_in_use_fails_cleanly():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        done = subprocess.run([sys.executable, SCRIPT, "--https-port", str(busy.getsockname()[1])],
+                              capture_output=True, text=True, timeout=10)
+    assert done.returncode == 1 and done.stdout == ""
+    assert "Address already in use" in done.stderr
