@@ -4,11 +4,13 @@
 #include "check.h"
 #include "iamcore.h"
 
+#include <cJSON.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *http_url, *https_url, *ca_file;
 
@@ -344,6 +346,63 @@ static void refused_connection_is_a_transport_error(void)
     iam_auth_free(a);
 }
 
+/* The form field `name` of the last request the emulator received. */
+static char *last_form_field(const char *name)
+{
+    char *body = control("requests", NULL);
+    cJSON *root = body ? cJSON_Parse(body) : NULL;
+    cJSON *list = cJSON_GetObjectItem(root, "requests");
+    cJSON *last = cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1);
+    cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(last, "form"), name);
+    char *out = cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+    cJSON_Delete(root);
+    free(body);
+    return out;
+}
+
+static void container_reads_the_token_file_at_each_fetch(void)
+{
+    reset();
+    char dir[] = "/tmp/iamcore-ctXXXXXX";
+    if (!mkdtemp(dir))
+        return;
+    char path[64];
+    snprintf(path, sizeof path, "%s/token", dir);
+    iam_config c = IAM_CONFIG_INIT;
+    c.iam_profile_name = "my-profile";
+    c.cr_token_filename = path;
+    c.url = http_url;
+    iam_auth *a = NULL;
+    iam_error err;
+    CHECK_EQ_INT(iam_auth_new(&a, IAM_AUTH_CONTAINER, &c, &err), IAM_OK);
+    CHECK_EQ_INT(fetch(a, &err), IAM_E_TOKEN_FILE); /* not mounted yet */
+    CHECK(strstr(err.message, path) != NULL);
+    CHECK_EQ_INT(request_count(), 0);
+
+    FILE *f = fopen(path, "w");
+    fputs("cr-token-1\n", f);
+    fclose(f);
+    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    char *v = last_form_field("cr_token");
+    CHECK_EQ_STR(v, "cr-token-1");
+    free(v);
+    v = last_form_field("profile_name");
+    CHECK_EQ_STR(v, "my-profile");
+    free(v);
+
+    f = fopen(path, "w"); /* rotated by the platform */
+    fputs("cr-token-2", f);
+    fclose(f);
+    iam_auth_invalidate(a);
+    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    v = last_form_field("cr_token");
+    CHECK_EQ_STR(v, "cr-token-2");
+    free(v);
+    iam_auth_free(a);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     http_url = getenv("IAMCORE_EMULATOR_HTTP");
@@ -365,6 +424,7 @@ int main(void)
     RUN(bad_bodies_are_parse_errors);
     RUN(oversized_response_is_refused);
     RUN(refused_connection_is_a_transport_error);
+    RUN(container_reads_the_token_file_at_each_fetch);
     curl_global_cleanup();
     return CHECK_DONE();
 }
