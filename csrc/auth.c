@@ -109,7 +109,8 @@ static int user_sets(const iam_config *cfg, const char *name)
  * headers; a user header replaces ours of the same name. */
 static int build_headers(iam_auth *a, const iam_config *cfg)
 {
-    a->header_lines = calloc(cfg->header_count + 3, sizeof *a->header_lines);
+    /* Up to three of ours, the user's, and a NULL end marker. */
+    a->header_lines = calloc(cfg->header_count + 4, sizeof *a->header_lines);
     if (!a->header_lines)
         return -1;
     char **l = a->header_lines;
@@ -121,16 +122,23 @@ static int build_headers(iam_auth *a, const iam_config *cfg)
         return -1;
     if (a->client_id && !user_sets(cfg, "Authorization")) {
         size_t plen = strlen(a->client_id) + strlen(a->client_secret) + 1;
+        size_t blen = 6 + 4 * ((plen + 2) / 3) + 1; /* "Basic " + base64 + NUL */
         char *pair = malloc(plen + 1);
-        unsigned char *b64 = malloc(4 * ((plen + 2) / 3) + 1);
-        if (pair && b64) {
+        char *basic = malloc(blen);
+        if (!pair || !basic) {
+            free(pair);
+            free(basic);
+            return -1;
+        }
+        {
             snprintf(pair, plen + 1, "%s:%s", a->client_id, a->client_secret);
-            EVP_EncodeBlock(b64, (const unsigned char *)pair, (int)plen);
-            l[n++] = header_line("Authorization", (const char *)b64);
+            memcpy(basic, "Basic ", 6);
+            EVP_EncodeBlock((unsigned char *)basic + 6, (const unsigned char *)pair, (int)plen);
+            l[n] = header_line("Authorization", basic);
         }
         iam_secret_free(pair);
-        iam_secret_free((char *)b64);
-        if (!l[n - 1] || !pair || !b64)
+        iam_secret_free(basic);
+        if (!l[n++])
             return -1;
     }
     for (size_t i = 0; i < cfg->header_count; i++)
@@ -154,7 +162,7 @@ static void auth_destroy(iam_auth *a)
     free(a->cr_token_filename);
     free(a->token_url);
     if (a->header_lines) {
-        for (size_t i = 0; a->header_lines[i]; i++)
+        for (size_t i = 0; a->header_lines[i]; i++) /* NULL-terminated, even half built */
             iam_secret_free(a->header_lines[i]);
         free(a->header_lines);
     }

@@ -360,6 +360,55 @@ static char *last_form_field(const char *name)
     return out;
 }
 
+/* The header `name` of the last request the emulator received. */
+static char *last_header(const char *name)
+{
+    char *body = control("requests", NULL);
+    cJSON *root = body ? cJSON_Parse(body) : NULL;
+    cJSON *list = cJSON_GetObjectItem(root, "requests");
+    cJSON *last = cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1);
+    cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(last, "headers"), name);
+    char *out = cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+    cJSON_Delete(root);
+    free(body);
+    return out;
+}
+
+static void client_credentials_and_headers_are_sent(void)
+{
+    reset();
+    iam_config c = IAM_CONFIG_INIT;
+    c.apikey = "c-test-key";
+    c.url = http_url;
+    c.client_id = "bx";
+    c.client_secret = "bx-secret";
+    iam_header h[] = {{"X-Extra", "one"}, {"Accept", "application/json; q=1"}};
+    c.headers = h;
+    c.header_count = 2;
+    iam_auth *a = make(&c);
+    iam_error err;
+    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    char *v = last_header("authorization");
+    CHECK_EQ_STR(v, "Basic Yng6Yngtc2VjcmV0"); /* base64("bx:bx-secret") */
+    free(v);
+    v = last_header("x-extra");
+    CHECK_EQ_STR(v, "one");
+    free(v);
+    v = last_header("accept"); /* the user's replaces ours */
+    CHECK_EQ_STR(v, "application/json; q=1");
+    free(v);
+    v = last_header("user-agent");
+    CHECK(v && strncmp(v, "iamcore/" IAMCORE_VERSION " (iam; ", 14) == 0);
+    free(v);
+    v = last_form_field("apikey");
+    CHECK_EQ_STR(v, "c-test-key");
+    free(v);
+    v = last_form_field("response_type");
+    CHECK_EQ_STR(v, "cloud_iam");
+    free(v);
+    iam_auth_free(a);
+}
+
 static void container_reads_the_token_file_at_each_fetch(void)
 {
     reset();
@@ -424,6 +473,7 @@ int main(void)
     RUN(bad_bodies_are_parse_errors);
     RUN(oversized_response_is_refused);
     RUN(refused_connection_is_a_transport_error);
+    RUN(client_credentials_and_headers_are_sent);
     RUN(container_reads_the_token_file_at_each_fetch);
     curl_global_cleanup();
     return CHECK_DONE();
