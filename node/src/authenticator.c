@@ -1,0 +1,394 @@
+/*
+ * The native Authenticator class: one JS object wrapping one iam_auth *.
+ *
+ *   new Authenticator(type, options, state)
+ *       type     'iam' | 'container'
+ *       options  the JS options (see options.c); secrets are copied, used, zeroed
+ *       state    a Float64Array(2) shared with the JS layer, written by peek() and
+ *                current(): [0] freshUntil (ms since the epoch), [1] generation
+ *   peek()       -> generation of the valid cached token, 0 when none. Never blocks.
+ *   current()    -> the cached token string, or null when none is valid. No I/O.
+ *   fetch()      -> Promise<{token, generation}>: the blocking iam_auth_get_token
+ *                   on the libuv threadpool; rejects with an IamcoreError.
+ *   invalidate() -> drops the cached token.
+ *
+ * The token logic (single flight, refresh at 80 %, expiry) is the core's; this
+ * file only converts values. A construction failure throws; the object is never
+ * wrapped around a NULL handle.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "addon.h"
+
+typedef struct authenticator {
+    iam_auth *auth;
+    napi_ref state_ref; /* keeps the shared Float64Array alive     */
+    double *state;      /* its elements: [0] freshUntil, [1] gen   */
+} authenticator;
+
+/* Marks objects made by this class, so a foreign wrapped object passed as `this`
+ * is refused instead of being read as an authenticator. */
+static const napi_type_tag AUTHENTICATOR_TAG = {0x69616d636f72652dULL, 0x617574683a763100ULL};
+
+/* ------------------------------------------------------------ lifetime */
+
+static void authenticator_finalize(napi_env env, void *data, void *hint)
+{
+    authenticator *a = data;
+    (void)hint;
+    if (a == NULL) return;
+    iam_auth_free(a->auth);
+    if (a->state_ref != NULL) napi_delete_reference(env, a->state_ref);
+    free(a);
+}
+
+static napi_status parse_type(napi_env env, napi_value value, iam_auth_type *out)
+{
+    char buf[16];
+    size_t len = 0;
+    napi_valuetype t;
+
+    NAPI_TRY(napi_typeof(env, value, &t));
+    if (t == napi_string) {
+        NAPI_TRY(napi_get_value_string_utf8(env, value, buf, sizeof buf, &len));
+        if (strcmp(buf, "iam") == 0) {
+            *out = IAM_AUTH_IAM;
+            return napi_ok;
+        }
+        if (strcmp(buf, "container") == 0) {
+            *out = IAM_AUTH_CONTAINER;
+            return napi_ok;
+        }
+    }
+    iamnode_throw_status(env, IAM_E_CONFIG, "unknown authenticator type");
+    return napi_pending_exception;
+}
+
+static napi_status get_state_array(napi_env env, napi_value value, double **out)
+{
+    bool is_typed = false;
+    napi_typedarray_type type;
+    size_t length = 0, offset = 0;
+    void *data = NULL;
+
+    NAPI_TRY(napi_is_typedarray(env, value, &is_typed));
+    if (is_typed) {
+        NAPI_TRY(napi_get_typedarray_info(env, value, &type, &length, &data, NULL, &offset));
+        if (type == napi_float64_array && length >= 2 && data != NULL) {
+            *out = data;
+            return napi_ok;
+        }
+    }
+    iamnode_throw_status(env, IAM_E_INTERNAL, "state must be a Float64Array of length 2");
+    return napi_pending_exception;
+}
+
+static napi_value authenticator_new(napi_env env, napi_callback_info info)
+{
+    size_t argc = 3;
+    napi_value argv[3], self, new_target;
+    iam_auth_type type;
+    double *state = NULL;
+    iamnode_options opts;
+    iam_error err;
+    iam_auth *auth = NULL;
+    iam_status rc;
+    authenticator *a;
+    napi_status st;
+
+    st = napi_get_cb_info(env, info, &argc, argv, &self, NULL);
+    if (st != napi_ok) return iamnode_throw_napi_failure(env, st);
+    st = napi_get_new_target(env, info, &new_target);
+    if (st != napi_ok) return iamnode_throw_napi_failure(env, st);
+    if (new_target == NULL) {
+        return iamnode_throw_status(env, IAM_E_INTERNAL, "Authenticator must be called with new");
+    }
+    if (argc < 3) return iamnode_throw_status(env, IAM_E_INTERNAL, "Authenticator needs 3 arguments");
+    st = parse_type(env, argv[0], &type);
+    if (st != napi_ok) return iamnode_throw_napi_failure(env, st);
+    st = get_state_array(env, argv[2], &state);
+    if (st != napi_ok) return iamnode_throw_napi_failure(env, st);
+
+    st = iamnode_options_read(env, argv[1], &opts);
+    if (st != napi_ok) {
+        iamnode_options_clear(&opts);
+        return iamnode_throw_napi_failure(env, st);
+    }
+    iam_error_clear(&err);
+    rc = iam_auth_new(&auth, type, &opts.cfg, &err);
+    iamnode_options_clear(&opts);
+    if (rc != IAM_OK || auth == NULL) {
+        if (rc == IAM_OK) {
+            err.code = IAM_E_INTERNAL;
+            strcpy(err.message, "iam_auth_new returned no authenticator");
+        } else if (err.code == IAM_OK) {
+            err.code = rc;
+        }
+        return iamnode_throw_iam(env, &err);
+    }
+
+    a = calloc(1, sizeof *a);
+    if (a == NULL) {
+        iam_auth_free(auth);
+        return iamnode_throw_status(env, IAM_E_NOMEM, "out of memory");
+    }
+    a->auth = auth;
+    a->state = state;
+    state[0] = 0;
+    state[1] = 0;
+    st = napi_create_reference(env, argv[2], 1, &a->state_ref);
+    if (st == napi_ok) st = napi_type_tag_object(env, self, &AUTHENTICATOR_TAG);
+    if (st == napi_ok) st = napi_wrap(env, self, a, authenticator_finalize, NULL, NULL);
+    if (st != napi_ok) {
+        authenticator_finalize(env, a, NULL);
+        return iamnode_throw_napi_failure(env, st);
+    }
+    return self;
+}
+
+/* `this` as an authenticator, or NULL with an exception pending. */
+static authenticator *unwrap_this(napi_env env, napi_callback_info info, napi_value *self_out)
+{
+    napi_value self;
+    bool tagged = false;
+    void *data = NULL;
+    size_t argc = 0;
+    napi_status st = napi_get_cb_info(env, info, &argc, NULL, &self, NULL);
+    if (st == napi_ok) st = napi_check_object_type_tag(env, self, &AUTHENTICATOR_TAG, &tagged);
+    if (st != napi_ok) {
+        iamnode_throw_napi_failure(env, st);
+        return NULL;
+    }
+    if (!tagged || napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
+        iamnode_throw_status(env, IAM_E_INTERNAL, "not an iamcore authenticator");
+        return NULL;
+    }
+    if (self_out != NULL) *self_out = self;
+    return data;
+}
+
+/* ------------------------------------------------------------ fast path */
+
+static napi_value authenticator_peek(napi_env env, napi_callback_info info)
+{
+    int64_t fresh_until = 0;
+    uint64_t gen;
+    napi_value out;
+    authenticator *a = unwrap_this(env, info, NULL);
+    if (a == NULL) return NULL;
+
+    gen = iam_auth_peek(a->auth, &fresh_until);
+    a->state[0] = gen != 0 ? (double)fresh_until : 0;
+    a->state[1] = (double)gen;
+    {
+        napi_status st = napi_create_double(env, (double)gen, &out);
+        if (st != napi_ok) return iamnode_throw_napi_failure(env, st);
+    }
+    return out;
+}
+
+static napi_value authenticator_current(napi_env env, napi_callback_info info)
+{
+    int64_t fresh_until = 0;
+    uint64_t gen;
+    iam_token *token = NULL;
+    iam_error err;
+    napi_value out;
+    napi_status st;
+    authenticator *a = unwrap_this(env, info, NULL);
+    if (a == NULL) return NULL;
+
+    gen = iam_auth_peek(a->auth, &fresh_until);
+    if (gen == 0) {
+        a->state[0] = 0;
+        a->state[1] = 0;
+        napi_get_null(env, &out);
+        return out;
+    }
+    /* A valid token is cached: iam_auth_get_token returns it at once. */
+    iam_error_clear(&err);
+    if (iam_auth_get_token(a->auth, &token, &err) != IAM_OK || token == NULL) {
+        if (err.code == IAM_OK) {
+            err.code = IAM_E_INTERNAL;
+            strcpy(err.message, "iam_auth_get_token returned no token");
+        }
+        return iamnode_throw_iam(env, &err);
+    }
+    /* fresh_until belongs to `gen`; a newer token is fresh at least as long. */
+    a->state[0] = (double)fresh_until;
+    a->state[1] = (double)iam_token_generation(token);
+    st = napi_create_string_utf8(env, iam_token_value(token), iam_token_length(token), &out);
+    iam_token_release(token);
+    if (st != napi_ok) return iamnode_throw_napi_failure(env, st);
+    return out;
+}
+
+static napi_value authenticator_invalidate(napi_env env, napi_callback_info info)
+{
+    authenticator *a = unwrap_this(env, info, NULL);
+    if (a == NULL) return NULL;
+    iam_auth_invalidate(a->auth);
+    a->state[0] = 0;
+    a->state[1] = 0;
+    return NULL;
+}
+
+/* ------------------------------------------------------------ fetch (threadpool) */
+
+typedef struct fetch_work {
+    napi_async_work work;
+    napi_deferred deferred;
+    napi_ref self_ref;  /* keeps the JS object, hence auth, alive until complete */
+    iam_auth *auth;
+    iam_token *token;   /* result on success */
+    iam_status status;
+    iam_error err;      /* copied by value on the worker thread */
+} fetch_work;
+
+/* Threadpool thread: no napi_env here. */
+static void fetch_execute(napi_env env, void *data)
+{
+    fetch_work *w = data;
+    (void)env;
+    iam_error_clear(&w->err);
+    w->status = iam_auth_get_token(w->auth, &w->token, &w->err);
+    if (w->status == IAM_OK && w->token == NULL) {
+        w->status = IAM_E_INTERNAL;
+        w->err.code = IAM_E_INTERNAL;
+        strcpy(w->err.message, "iam_auth_get_token returned no token");
+    }
+    if (w->status != IAM_OK && w->err.code == IAM_OK) w->err.code = w->status;
+}
+
+static napi_status fetch_result(napi_env env, const fetch_work *w, napi_value *out)
+{
+    napi_value obj, v;
+    NAPI_TRY(napi_create_object(env, &obj));
+    NAPI_TRY(napi_create_string_utf8(env, iam_token_value(w->token), iam_token_length(w->token),
+                                     &v));
+    NAPI_TRY(napi_set_named_property(env, obj, "token", v));
+    NAPI_TRY(napi_create_double(env, (double)iam_token_generation(w->token), &v));
+    NAPI_TRY(napi_set_named_property(env, obj, "generation", v));
+    *out = obj;
+    return napi_ok;
+}
+
+/* Main thread. Settles the promise in every case — never leaves it pending. */
+static void fetch_complete(napi_env env, napi_status status, void *data)
+{
+    fetch_work *w = data;
+    napi_value value = NULL;
+    napi_status st;
+    int resolve = 0;
+
+    if (status != napi_ok) {
+        w->status = IAM_E_INTERNAL;
+        iam_error_clear(&w->err);
+        w->err.code = IAM_E_INTERNAL;
+        strcpy(w->err.message, "token fetch was cancelled");
+    }
+    if (w->status == IAM_OK) {
+        st = fetch_result(env, w, &value);
+        resolve = 1;
+    } else {
+        st = iamnode_error_from_iam(env, &w->err, &value);
+    }
+    if (st != napi_ok) {
+        /* Building the value failed: reject with whatever went wrong. */
+        bool pending = false;
+        resolve = 0;
+        value = NULL;
+        if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+            napi_get_and_clear_last_exception(env, &value);
+        }
+        if (value == NULL) {
+            napi_value code, msg;
+            if (napi_create_string_utf8(env, "IAMCORE_INTERNAL", NAPI_AUTO_LENGTH, &code) == napi_ok &&
+                napi_create_string_utf8(env, "could not build the fetch result", NAPI_AUTO_LENGTH,
+                                        &msg) == napi_ok) {
+                napi_create_error(env, code, msg, &value);
+            }
+        }
+    }
+    if (value != NULL) {
+        if (resolve) {
+            napi_resolve_deferred(env, w->deferred, value);
+        } else {
+            napi_reject_deferred(env, w->deferred, value);
+        }
+    }
+
+    iam_token_release(w->token);
+    if (w->self_ref != NULL) napi_delete_reference(env, w->self_ref);
+    napi_delete_async_work(env, w->work);
+    OPENSSL_cleanse(&w->err, sizeof w->err);
+    free(w);
+}
+
+static napi_value authenticator_fetch(napi_env env, napi_callback_info info)
+{
+    napi_value self, promise, name;
+    napi_status st;
+    fetch_work *w;
+    authenticator *a = unwrap_this(env, info, &self);
+    if (a == NULL) return NULL;
+
+    w = calloc(1, sizeof *w);
+    if (w == NULL) return iamnode_throw_status(env, IAM_E_NOMEM, "out of memory");
+    w->auth = a->auth;
+
+    st = napi_create_string_utf8(env, "iamcore:fetch", NAPI_AUTO_LENGTH, &name);
+    if (st == napi_ok) st = napi_create_reference(env, self, 1, &w->self_ref);
+    if (st == napi_ok) {
+        st = napi_create_async_work(env, NULL, name, fetch_execute, fetch_complete, w, &w->work);
+    }
+    if (st != napi_ok) {
+        if (w->self_ref != NULL) napi_delete_reference(env, w->self_ref);
+        free(w);
+        return iamnode_throw_napi_failure(env, st);
+    }
+    st = napi_create_promise(env, &w->deferred, &promise);
+    if (st != napi_ok) {
+        napi_delete_async_work(env, w->work);
+        napi_delete_reference(env, w->self_ref);
+        free(w);
+        return iamnode_throw_napi_failure(env, st);
+    }
+    st = napi_queue_async_work(env, w->work);
+    if (st != napi_ok) {
+        /* The promise exists: reject it rather than leave it pending. */
+        napi_value e = NULL;
+        iam_error err;
+        iam_error_clear(&err);
+        err.code = IAM_E_INTERNAL;
+        strcpy(err.message, "could not queue the token fetch");
+        if (iamnode_error_from_iam(env, &err, &e) == napi_ok) {
+            napi_reject_deferred(env, w->deferred, e);
+        }
+        napi_delete_async_work(env, w->work);
+        napi_delete_reference(env, w->self_ref);
+        free(w);
+        if (e == NULL) return iamnode_throw_napi_failure(env, st);
+    }
+    return promise;
+}
+
+/* ------------------------------------------------------------ class */
+
+napi_status iamnode_authenticator_init(napi_env env, napi_value exports)
+{
+    napi_value cls;
+    const napi_property_descriptor methods[] = {
+        {"peek", NULL, authenticator_peek, NULL, NULL, NULL, napi_default_method, NULL},
+        {"current", NULL, authenticator_current, NULL, NULL, NULL, napi_default_method, NULL},
+        {"fetch", NULL, authenticator_fetch, NULL, NULL, NULL, napi_default_method, NULL},
+        {"invalidate", NULL, authenticator_invalidate, NULL, NULL, NULL, napi_default_method,
+         NULL},
+    };
+    NAPI_TRY(napi_define_class(env, "Authenticator", NAPI_AUTO_LENGTH, authenticator_new, NULL,
+                               sizeof methods / sizeof methods[0], methods, &cls));
+    return napi_set_named_property(env, exports, "Authenticator", cls);
+}
