@@ -59,6 +59,8 @@ static int check_common(const iam_config *cfg, iam_error *err)
         return iam_error_set(err, IAM_E_CONFIG, "timeout must be positive");
     if (cfg->connect_timeout_ms < 0)
         return iam_error_set(err, IAM_E_CONFIG, "connect timeout must be positive");
+    if (cfg->max_retries > 100)
+        return iam_error_set(err, IAM_E_CONFIG, "max retries must be at most 100");
     if (cfg->ca_file && access(cfg->ca_file, R_OK) != 0)
         return iam_error_set(err, IAM_E_CONFIG, "ca_file %s cannot be read", cfg->ca_file);
     for (size_t i = 0; i < cfg->header_count; i++) {

@@ -80,6 +80,10 @@ export interface TokenAuthenticatorOptions {
   proxy?: string;
   /** Total time of one token fetch in milliseconds, retries included (default 30000). */
   timeout?: number;
+  /** Time for one connection attempt in milliseconds (default 5000). */
+  connectTimeout?: number;
+  /** Retries after the first attempt on connection errors, 429 and 5xx (default 3; 0: none). */
+  maxRetries?: number;
 }
 
 export interface IamAuthenticatorOptions extends TokenAuthenticatorOptions {

@@ -92,6 +92,8 @@ const COMMON_OPTIONS = [
   'caFile',
   'proxy',
   'timeout',
+  'connectTimeout',
+  'maxRetries',
 ];
 const IAM_OPTIONS = ['apikey', ...COMMON_OPTIONS];
 const CONTAINER_OPTIONS = [
@@ -110,6 +112,8 @@ const PUBLIC_OPTIONS = new Set([
   'disableSslVerification',
   'caFile',
   'timeout',
+  'connectTimeout',
+  'maxRetries',
   'iamProfileName',
   'iamProfileId',
   'iamProfileCrn',

@@ -120,9 +120,11 @@ typedef struct iam_config {
     int disable_ssl_verification;    /* non-zero: do not verify the server (unsafe) */
     const char *ca_file;             /* PEM bundle to trust instead of the system's */
     const char *proxy;               /* overrides HTTPS_PROXY / NO_PROXY            */
-    long timeout_ms;                 /* total per token fetch, retries included; 0: 30000 */
+    long timeout_ms;                 /* total per token fetch, retries included; 0: 30000,
+                                        negative: IAM_E_CONFIG */
     long connect_timeout_ms;         /* per connection attempt; 0: 5000             */
-    int max_retries;                 /* retries after the first attempt; 0: default 3, <0: none */
+    int max_retries;                 /* retries after the first attempt, at most 100;
+                                        0: default 3, <0: none */
     size_t max_response_bytes;       /* 0: 1 MiB                                    */
 
     /* Identification: appended to the User-Agent, e.g. "python/3.11.7" */

@@ -134,6 +134,31 @@ static napi_status read_timeout(napi_env env, napi_value obj, const char *option
     return napi_ok;
 }
 
+/* `maxRetries`: retries after the first attempt. The core reads 0 as "default"
+ * and a negative number as "none", so 0 is passed down as -1. */
+static napi_status read_retries(napi_env env, napi_value obj, const char *option, int *field)
+{
+    napi_value value;
+    napi_valuetype type;
+    double n = 0;
+
+    *field = 0;
+    NAPI_TRY(napi_get_named_property(env, obj, option, &value));
+    NAPI_TRY(napi_typeof(env, value, &type));
+    if (is_absent(type)) return napi_ok;
+    if (type != napi_number) {
+        throw_type(env, option, "a whole number");
+        return napi_pending_exception;
+    }
+    NAPI_TRY(napi_get_value_double(env, value, &n));
+    if (!(n >= 0) || n != floor(n) || n > 100) {
+        throw_type(env, option, "a whole number from 0 to 100");
+        return napi_pending_exception;
+    }
+    *field = n == 0 ? -1 : (int)n;
+    return napi_ok;
+}
+
 /* `headers`: an object of name -> string value (own enumerable string keys). */
 static napi_status read_headers(napi_env env, napi_value obj, const char *option,
                                 iamnode_options *opts)
@@ -215,6 +240,8 @@ napi_status iamnode_options_read(napi_env env, napi_value obj, iamnode_options *
     NAPI_TRY(read_string(env, obj, "caFile", opts, &c->ca_file));
     NAPI_TRY(read_string(env, obj, "proxy", opts, &c->proxy));
     NAPI_TRY(read_timeout(env, obj, "timeout", &c->timeout_ms));
+    NAPI_TRY(read_timeout(env, obj, "connectTimeout", &c->connect_timeout_ms));
+    NAPI_TRY(read_retries(env, obj, "maxRetries", &c->max_retries));
     NAPI_TRY(read_string(env, obj, "userAgentExtra", opts, &c->user_agent_extra));
     return napi_ok;
 }

@@ -54,6 +54,10 @@ const IAM_CASES = [
   ['headers not an object', { apikey: 'k', headers: 'X-A: b' }],
   ['disableSslVerification not a boolean', { apikey: 'k', disableSslVerification: 'yes' }],
   ['options not an object', 'apikey'],
+  ['connectTimeout 0', { apikey: 'k', connectTimeout: 0 }],
+  ['negative maxRetries', { apikey: 'k', maxRetries: -1 }],
+  ['fractional maxRetries', { apikey: 'k', maxRetries: 1.5 }],
+  ['maxRetries over 100', { apikey: 'k', maxRetries: 101 }],
 ];
 
 for (const [label, options] of IAM_CASES) {

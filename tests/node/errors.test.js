@@ -73,6 +73,16 @@ test('4xx is not retried', async () => {
   assert.equal((await emu.requests()).length, 1);
 });
 
+test('maxRetries: 0 → a 500 is reported at once', async () => {
+  await emu.enqueue({ status: 500 }, { status: 500 });
+  const auth = new IamAuthenticator({ apikey: 'retry-key-0', url: emu.http, maxRetries: 0 });
+  const err = await auth.getToken().then(() => null, (e) => e);
+  assert.equal(err && err.code, 'IAMCORE_AUTH');
+  assert.equal(err.status, 500);
+  assert.equal(err.attempts, 1);
+  assert.equal((await emu.requests()).length, 1);
+});
+
 test('500 then success → resolved after a retry', async () => {
   await emu.enqueue({ status: 500 });
   const r = await settle(auth().getToken());

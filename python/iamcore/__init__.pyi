@@ -1,0 +1,80 @@
+import builtins
+from typing import Mapping, Optional, Union
+
+from ._native import Authenticator as _Authenticator
+
+__version__: str
+
+_Seconds = Union[int, float]
+
+class Error(Exception):
+    default_code: str
+    code: str
+    status: Optional[int]
+    error_code: Optional[str]
+    error_message: Optional[str]
+    error_details: Optional[str]
+    request_id: Optional[str]
+    transaction_id: Optional[str]
+    attempts: int
+    def __init__(
+        self,
+        message: str = ...,
+        *,
+        code: Optional[str] = ...,
+        status: Optional[int] = ...,
+        error_code: Optional[str] = ...,
+        error_message: Optional[str] = ...,
+        error_details: Optional[str] = ...,
+        request_id: Optional[str] = ...,
+        transaction_id: Optional[str] = ...,
+        attempts: int = ...,
+    ) -> None: ...
+
+class ConfigError(Error, ValueError): ...
+class AuthenticationError(Error): ...
+class TransportError(Error): ...
+class TimeoutError(TransportError, builtins.TimeoutError): ...
+class TLSError(TransportError): ...
+class ParseError(Error): ...
+class TokenFileError(Error): ...
+
+
+class IAMAuthenticator(_Authenticator):
+    def __init__(
+        self,
+        apikey: str,
+        *,
+        url: Optional[str] = ...,
+        client_id: Optional[str] = ...,
+        client_secret: Optional[str] = ...,
+        scope: Optional[str] = ...,
+        headers: Optional[Mapping[str, str]] = ...,
+        disable_ssl_verification: bool = ...,
+        ca_file: Optional[str] = ...,
+        proxy: Optional[str] = ...,
+        timeout: Optional[_Seconds] = ...,
+        connect_timeout: Optional[_Seconds] = ...,
+        max_retries: Optional[int] = ...,
+    ) -> None: ...
+
+class ContainerAuthenticator(_Authenticator):
+    def __init__(
+        self,
+        *,
+        iam_profile_name: Optional[str] = ...,
+        iam_profile_id: Optional[str] = ...,
+        iam_profile_crn: Optional[str] = ...,
+        cr_token_filename: Optional[str] = ...,
+        url: Optional[str] = ...,
+        client_id: Optional[str] = ...,
+        client_secret: Optional[str] = ...,
+        scope: Optional[str] = ...,
+        headers: Optional[Mapping[str, str]] = ...,
+        disable_ssl_verification: bool = ...,
+        ca_file: Optional[str] = ...,
+        proxy: Optional[str] = ...,
+        timeout: Optional[_Seconds] = ...,
+        connect_timeout: Optional[_Seconds] = ...,
+        max_retries: Optional[int] = ...,
+    ) -> None: ...

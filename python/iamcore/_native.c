@@ -1,0 +1,756 @@
+/*
+ * iamcore._native — the CPython glue around the iamcore C core.
+ *
+ * One type, _native.Authenticator, wraps one `iam_auth *`. The public classes
+ * (iamcore.IAMAuthenticator, iamcore.ContainerAuthenticator) subclass it in
+ * Python for their signatures and documentation; every method stays in C.
+ *
+ * Rules kept here:
+ *   - No secret (API key, client secret, token file content) is ever stored in
+ *     a Python object owned by this module; iam_auth_new copies the config.
+ *     The only secret-bearing objects are the cached token strings, which the
+ *     caller receives anyway.
+ *   - Validation and defaults live in the core. The glue converts types, maps
+ *     "None" to NULL/0, and checks only what the core cannot see (NUL bytes in
+ *     Python strings, the unit conversion of `timeout`).
+ *   - The GIL is released around every call that may block.
+ *   - Fast path: token() and authenticate() call iam_auth_peek(); when it
+ *     returns the generation already converted, the cached str objects are used
+ *     without any allocation.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "iamcore.h"
+
+#if defined(__GNUC__)
+#define IAMPY_EXPORT __attribute__((visibility("default")))
+#else
+#define IAMPY_EXPORT
+#endif
+
+/* ---------------------------------------------------------------- module state */
+
+/* Exception classes from iamcore._errors, indexed by -iam_status (1..9). */
+#define N_STATUS 10
+static PyObject *error_class[N_STATUS];
+static PyObject *error_base; /* iamcore.Error */
+
+static PyObject *str_headers;       /* "headers"       */
+static PyObject *str_authorization; /* "Authorization" */
+static PyObject *str_type_name[3];  /* indexed by iam_auth_type */
+
+static char user_agent_extra[64]; /* "python/3.11.7" */
+
+/* ---------------------------------------------------------------- errors */
+
+/* A text field of iam_error as str, or None when empty. Never fails on bad
+ * UTF-8 (a truncated field may end inside a character). */
+static PyObject *text_or_none(const char *text)
+{
+    if (text[0] == '\0')
+        Py_RETURN_NONE;
+    return PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
+}
+
+static int set_kw(PyObject *kw, const char *name, PyObject *value)
+{
+    if (value == NULL)
+        return -1;
+    int rc = PyDict_SetItemString(kw, name, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+/* Raise the Python exception for an iam_error. Always returns NULL. */
+static PyObject *raise_iam_error(const iam_error *e)
+{
+    int code = e->code;
+    const char *message = e->message[0] ? e->message : iam_status_name(code);
+
+    if (code == IAM_E_NOMEM) {
+        PyErr_SetString(PyExc_MemoryError, message);
+        return NULL;
+    }
+    PyObject *cls = NULL;
+    if (code < 0 && -code < N_STATUS)
+        cls = error_class[-code];
+    if (cls == NULL)
+        cls = error_base;
+    if (cls == NULL) { /* module not initialised: cannot happen after import */
+        PyErr_SetString(PyExc_RuntimeError, message);
+        return NULL;
+    }
+
+    PyObject *args = NULL, *kw = NULL, *exc = NULL;
+    PyObject *msg = PyUnicode_DecodeUTF8(message, (Py_ssize_t)strlen(message), "replace");
+    if (msg == NULL)
+        return NULL;
+    args = PyTuple_Pack(1, msg);
+    Py_DECREF(msg);
+    if (args == NULL)
+        return NULL;
+    kw = PyDict_New();
+    if (kw == NULL)
+        goto done;
+    if (set_kw(kw, "code", PyUnicode_FromString(iam_status_name(code))) < 0)
+        goto done;
+    if (e->http_status > 0) {
+        if (set_kw(kw, "status", PyLong_FromLong(e->http_status)) < 0)
+            goto done;
+    }
+    if (set_kw(kw, "error_code", text_or_none(e->error_code)) < 0 ||
+        set_kw(kw, "error_message", text_or_none(e->error_message)) < 0 ||
+        set_kw(kw, "error_details", text_or_none(e->error_details)) < 0 ||
+        set_kw(kw, "request_id", text_or_none(e->request_id)) < 0 ||
+        set_kw(kw, "transaction_id", text_or_none(e->transaction_id)) < 0 ||
+        set_kw(kw, "attempts", PyLong_FromLong(e->attempts)) < 0)
+        goto done;
+    exc = PyObject_Call(cls, args, kw);
+    if (exc != NULL)
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+done:
+    Py_XDECREF(exc);
+    Py_XDECREF(kw);
+    Py_XDECREF(args);
+    return NULL;
+}
+
+/* A ConfigError raised by the glue itself. Always returns -1. */
+static int config_error(const char *fmt, const char *option)
+{
+    iam_error e;
+    iam_error_clear(&e);
+    e.code = IAM_E_CONFIG;
+    snprintf(e.message, sizeof e.message, fmt, option);
+    raise_iam_error(&e);
+    return -1;
+}
+
+/* ---------------------------------------------------------------- argument conversion */
+
+/* A str option: None → NULL. The returned pointer is borrowed from `obj`.
+ * Errors never mention the value (it may be a secret). */
+static int conv_str(PyObject *obj, const char *option, int allow_none, const char **out)
+{
+    *out = NULL;
+    if (obj == NULL || obj == Py_None) {
+        if (allow_none)
+            return 0;
+        PyErr_Format(PyExc_TypeError, "%s must be a str, not None", option);
+        return -1;
+    }
+    if (!PyUnicode_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a str or None, not %.100s", option,
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    Py_ssize_t n = 0;
+    const char *s = PyUnicode_AsUTF8AndSize(obj, &n);
+    if (s == NULL) {
+        /* A UnicodeEncodeError would hold the whole string in its .object
+         * attribute: replace it. */
+        PyErr_Clear();
+        return config_error("%s is not valid text (it contains lone surrogates)", option);
+    }
+    if (strlen(s) != (size_t)n)
+        return config_error("%s must not contain NUL characters", option);
+    *out = s;
+    return 0;
+}
+
+/* A duration in seconds (int or float) → milliseconds; None → 0 ("default"). */
+static int conv_seconds(PyObject *obj, const char *option, long *out_ms)
+{
+    *out_ms = 0;
+    if (obj == NULL || obj == Py_None)
+        return 0;
+    if (PyBool_Check(obj) || !(PyFloat_Check(obj) || PyLong_Check(obj) || PyNumber_Check(obj))) {
+        PyErr_Format(PyExc_TypeError, "%s must be a number of seconds or None, not %.100s",
+                     option, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    double seconds = PyFloat_AsDouble(obj);
+    if (seconds == -1.0 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_TypeError))
+            return -1;
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s must be a number of seconds or None, not %.100s",
+                     option, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    if (!(seconds > 0.0) || isinf(seconds))
+        return config_error("%s must be a positive, finite number of seconds", option);
+    double ms = ceil(seconds * 1000.0);
+    if (ms > 2147483647.0)
+        return config_error("%s is too large (at most 2147483 seconds)", option);
+    *out_ms = (long)ms;
+    return 0;
+}
+
+/* max_retries: None → 0 (core default), 0 → -1 (no retries), n > 0 → n. */
+static int conv_retries(PyObject *obj, int *out)
+{
+    *out = 0;
+    if (obj == NULL || obj == Py_None)
+        return 0;
+    if (PyBool_Check(obj) || !PyLong_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "max_retries must be an int or None, not %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    int overflow = 0;
+    long n = PyLong_AsLongAndOverflow(obj, &overflow);
+    if (n == -1 && PyErr_Occurred())
+        return -1;
+    if (overflow < 0 || n < 0)
+        return config_error("%s must be zero or a positive int", "max_retries");
+    if (overflow > 0 || n > 100)
+        return config_error("%s must be at most 100", "max_retries");
+    *out = n == 0 ? -1 : (int)n;
+    return 0;
+}
+
+/* headers: None or a mapping of str to str → iam_header array. `*keep` holds
+ * the list of items whose strings the array borrows; free both after use. */
+static int conv_headers(PyObject *obj, iam_header **out, size_t *count, PyObject **keep)
+{
+    *out = NULL;
+    *count = 0;
+    *keep = NULL;
+    if (obj == NULL || obj == Py_None)
+        return 0;
+    PyObject *items = NULL;
+    if (PyDict_Check(obj) || PyObject_HasAttrString(obj, "items"))
+        items = PyMapping_Items(obj);
+    if (items == NULL) {
+        if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_TypeError) &&
+            !PyErr_ExceptionMatches(PyExc_AttributeError))
+            return -1;
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "headers must be a mapping of str to str or None, not %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    if (n == 0) {
+        Py_DECREF(items);
+        return 0;
+    }
+    iam_header *h = PyMem_Calloc((size_t)n, sizeof *h);
+    if (h == NULL) {
+        Py_DECREF(items);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+            PyErr_SetString(PyExc_TypeError, "headers.items() must yield (name, value) pairs");
+            goto fail;
+        }
+        if (conv_str(PyTuple_GET_ITEM(item, 0), "a header name", 0, &h[i].name) < 0 ||
+            conv_str(PyTuple_GET_ITEM(item, 1), "a header value", 0, &h[i].value) < 0)
+            goto fail;
+    }
+    *out = h;
+    *count = (size_t)n;
+    *keep = items;
+    return 0;
+fail:
+    PyMem_Free(h);
+    Py_DECREF(items);
+    return -1;
+}
+
+/* ---------------------------------------------------------------- the type */
+
+typedef struct {
+    PyObject_HEAD
+    iam_auth *auth;
+    iam_auth_type type;
+    uint64_t generation;   /* generation of the cached strings, 0 = none */
+    PyObject *token;       /* str: the access token                      */
+    PyObject *bearer;      /* str: "Bearer <token>"                      */
+    PyObject *display;     /* str: non-secret options for repr()         */
+    PyObject *weakreflist;
+} AuthObject;
+
+static int check_ready(AuthObject *self)
+{
+    if (self->auth != NULL)
+        return 0;
+    PyErr_Format(PyExc_RuntimeError,
+                 "%.100s object is not initialised (its __init__ was not called or failed)",
+                 Py_TYPE(self)->tp_name);
+    return -1;
+}
+
+static void drop_cache(AuthObject *self)
+{
+    self->generation = 0;
+    Py_CLEAR(self->token);
+    Py_CLEAR(self->bearer);
+}
+
+/* Slow path of ensure_token: get a token from the core (blocking, GIL released)
+ * and convert it unless it is the generation already converted. */
+static int load_token(AuthObject *self)
+{
+    iam_token *tok = NULL;
+    iam_error err;
+    iam_status st;
+    iam_auth *auth = self->auth;
+    Py_BEGIN_ALLOW_THREADS
+    iam_error_clear(&err);
+    st = iam_auth_get_token(auth, &tok, &err);
+    Py_END_ALLOW_THREADS
+    if (st != IAM_OK) {
+        iam_token_release(tok);
+        raise_iam_error(&err);
+        return -1;
+    }
+    if (tok == NULL) {
+        iam_error_clear(&err);
+        err.code = IAM_E_INTERNAL;
+        snprintf(err.message, sizeof err.message, "iam_auth_get_token returned no token");
+        raise_iam_error(&err);
+        return -1;
+    }
+    uint64_t tgen = iam_token_generation(tok);
+    if (tgen == self->generation && self->token != NULL && self->bearer != NULL) {
+        /* Another thread converted it while this one waited. */
+        iam_token_release(tok);
+        return 0;
+    }
+
+    const char *value = iam_token_value(tok);
+    size_t len = iam_token_length(tok);
+    PyObject *token = PyUnicode_DecodeUTF8(value, (Py_ssize_t)len, "strict");
+    if (token == NULL) {
+        /* A UnicodeDecodeError would hold the token bytes in .object. */
+        PyErr_Clear();
+        iam_token_release(tok);
+        iam_error_clear(&err);
+        err.code = IAM_E_PARSE;
+        snprintf(err.message, sizeof err.message, "the access token is not valid UTF-8 text");
+        raise_iam_error(&err);
+        return -1;
+    }
+    iam_token_release(tok);
+    PyObject *bearer = PyUnicode_FromFormat("Bearer %U", token);
+    if (bearer == NULL) {
+        Py_DECREF(token);
+        return -1;
+    }
+    Py_XSETREF(self->token, token);
+    Py_XSETREF(self->bearer, bearer);
+    self->generation = tgen;
+    return 0;
+}
+
+/* Make self->token / self->bearer hold a valid token. The fast path does no
+ * allocation: one peek, one comparison. */
+static inline int ensure_token(AuthObject *self)
+{
+    if (self->auth == NULL)
+        return check_ready(self);
+    uint64_t gen = iam_auth_peek(self->auth, NULL);
+    if (gen != 0 && gen == self->generation)
+        return 0;
+    return load_token(self);
+}
+
+PyDoc_STRVAR(token_doc,
+"token($self, /)\n--\n\n"
+"Return a valid access token (a str, without the \"Bearer \" prefix).\n\n"
+"A cached token is returned at once. When 80 % of its lifetime has passed a\n"
+"refresh starts in the background and the cached token is still returned; no\n"
+"caller waits while a valid token exists. Without a valid token one caller\n"
+"fetches it and concurrent callers (in any thread) wait for that single\n"
+"request and share its result or its error. The GIL is released while waiting.\n\n"
+"Raises an iamcore.Error subclass on failure; a failed fetch is not cached.");
+
+static PyObject *Auth_token(AuthObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (ensure_token(self) < 0)
+        return NULL;
+    Py_INCREF(self->token);
+    return self->token;
+}
+
+PyDoc_STRVAR(authenticate_doc,
+"authenticate($self, request, /)\n--\n\n"
+"Add the Authorization header to a request dict, in place.\n\n"
+"Sets request[\"headers\"][\"Authorization\"] = \"Bearer <token>\", creating the\n"
+"\"headers\" dict when it is missing or None (any mapping is accepted as\n"
+"\"headers\"). The token comes from token(); returns None.");
+
+static PyObject *Auth_authenticate(AuthObject *self, PyObject *request)
+{
+    if (!PyDict_Check(request)) {
+        PyErr_Format(PyExc_TypeError, "request must be a dict, not %.100s",
+                     Py_TYPE(request)->tp_name);
+        return NULL;
+    }
+    if (ensure_token(self) < 0)
+        return NULL;
+    /* Own a reference: setting an item may run Python code that replaces the cache. */
+    PyObject *bearer = self->bearer;
+    Py_INCREF(bearer);
+
+    PyObject *headers;
+    int exact = PyDict_CheckExact(request);
+    if (exact) {
+        headers = PyDict_GetItemWithError(request, str_headers);
+        Py_XINCREF(headers);
+    } else {
+        headers = PyObject_GetItem(request, str_headers);
+        if (headers == NULL && PyErr_ExceptionMatches(PyExc_KeyError))
+            PyErr_Clear();
+    }
+    if (headers == NULL && PyErr_Occurred())
+        goto fail;
+    if (headers == NULL || headers == Py_None) {
+        Py_XDECREF(headers);
+        headers = PyDict_New();
+        if (headers == NULL)
+            goto fail;
+        if ((exact ? PyDict_SetItem(request, str_headers, headers)
+                   : PyObject_SetItem(request, str_headers, headers)) < 0)
+            goto fail;
+    }
+    if ((PyDict_CheckExact(headers) ? PyDict_SetItem(headers, str_authorization, bearer)
+                                    : PyObject_SetItem(headers, str_authorization, bearer)) < 0)
+        goto fail;
+    Py_DECREF(headers);
+    Py_DECREF(bearer);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(headers);
+    Py_DECREF(bearer);
+    return NULL;
+}
+
+PyDoc_STRVAR(authentication_type_doc,
+"authentication_type($self, /)\n--\n\n"
+"The authenticator's type name: \"iam\" or \"container\" (the names IBM's SDK\n"
+"cores use).");
+
+static PyObject *Auth_authentication_type(AuthObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (check_ready(self) < 0)
+        return NULL;
+    PyObject *name = str_type_name[self->type];
+    Py_INCREF(name);
+    return name;
+}
+
+PyDoc_STRVAR(invalidate_doc,
+"invalidate($self, /)\n--\n\n"
+"Drop the cached token: the next token() or authenticate() fetches a new one.");
+
+static PyObject *Auth_invalidate(AuthObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (check_ready(self) < 0)
+        return NULL;
+    iam_auth *auth = self->auth;
+    Py_BEGIN_ALLOW_THREADS
+    iam_auth_invalidate(auth);
+    Py_END_ALLOW_THREADS
+    drop_cache(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Auth_reduce(AuthObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyErr_Format(PyExc_TypeError,
+                 "cannot pickle or copy %.100s objects (they hold credentials); create a new one",
+                 Py_TYPE(self)->tp_name);
+    return NULL;
+}
+
+static PyObject *Auth_repr(AuthObject *self)
+{
+    const char *name = Py_TYPE(self)->tp_name;
+    const char *dot = strrchr(name, '.');
+    if (dot != NULL)
+        name = dot + 1;
+    if (self->display == NULL)
+        return PyUnicode_FromFormat("%s(<not initialised>)", name);
+    return PyUnicode_FromFormat("%s(%U)", name, self->display);
+}
+
+/* "url='…', iam_profile_name='…'" from the non-secret options. */
+static PyObject *make_display(PyObject *url, PyObject *const *profiles)
+{
+    static const char *const profile_names[3] = {"iam_profile_name", "iam_profile_id",
+                                                  "iam_profile_crn"};
+    PyObject *parts = PyList_New(0);
+    if (parts == NULL)
+        return NULL;
+    PyObject *part;
+    if (url != NULL && url != Py_None)
+        part = PyUnicode_FromFormat("url=%R", url);
+    else
+        part = PyUnicode_FromFormat("url='%s'", IAM_DEFAULT_URL);
+    if (part == NULL || PyList_Append(parts, part) < 0)
+        goto fail;
+    Py_DECREF(part);
+    part = NULL;
+    for (int i = 0; profiles != NULL && i < 3; i++) {
+        if (profiles[i] == NULL || profiles[i] == Py_None)
+            continue;
+        part = PyUnicode_FromFormat("%s=%R", profile_names[i], profiles[i]);
+        if (part == NULL || PyList_Append(parts, part) < 0)
+            goto fail;
+        Py_DECREF(part);
+        part = NULL;
+    }
+    PyObject *sep = PyUnicode_FromString(", ");
+    if (sep == NULL)
+        goto fail;
+    PyObject *display = PyUnicode_Join(sep, parts);
+    Py_DECREF(sep);
+    Py_DECREF(parts);
+    return display;
+fail:
+    Py_XDECREF(part);
+    Py_DECREF(parts);
+    return NULL;
+}
+
+PyDoc_STRVAR(Auth_doc,
+"Authenticator(kind, /, **options)\n--\n\n"
+"Native base of iamcore.IAMAuthenticator and iamcore.ContainerAuthenticator;\n"
+"use those classes. `kind` is \"iam\" or \"container\"; the options are those\n"
+"classes' keyword arguments.");
+
+static int Auth_init(AuthObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"kind", "apikey", "iam_profile_name", "iam_profile_id",
+                             "iam_profile_crn", "cr_token_filename", "url", "client_id",
+                             "client_secret", "scope", "headers", "disable_ssl_verification",
+                             "ca_file", "proxy", "timeout", "connect_timeout", "max_retries",
+                             NULL};
+    PyObject *kind = NULL, *apikey = NULL, *profile[3] = {NULL, NULL, NULL}, *cr_file = NULL,
+             *url = NULL, *client_id = NULL, *client_secret = NULL, *scope = NULL,
+             *headers = NULL, *no_verify = NULL, *ca_file = NULL, *proxy = NULL,
+             *timeout = NULL, *connect_timeout = NULL, *max_retries = NULL;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$OOOOOOOOOOOOOOOO:Authenticator", kwlist,
+                                     &kind, &apikey, &profile[0], &profile[1], &profile[2],
+                                     &cr_file, &url, &client_id, &client_secret, &scope,
+                                     &headers, &no_verify, &ca_file, &proxy, &timeout,
+                                     &connect_timeout, &max_retries))
+        return -1;
+
+    if (self->auth != NULL) {
+        PyErr_Format(PyExc_RuntimeError, "%.100s object is already initialised",
+                     Py_TYPE(self)->tp_name);
+        return -1;
+    }
+    iam_auth_type type;
+    if (PyUnicode_CompareWithASCIIString(kind, iam_auth_type_name(IAM_AUTH_IAM)) == 0) {
+        type = IAM_AUTH_IAM;
+    } else if (PyUnicode_CompareWithASCIIString(kind, iam_auth_type_name(IAM_AUTH_CONTAINER)) == 0) {
+        type = IAM_AUTH_CONTAINER;
+    } else {
+        PyErr_SetString(PyExc_ValueError, "kind must be \"iam\" or \"container\"");
+        return -1;
+    }
+
+    iam_config cfg = IAM_CONFIG_INIT;
+    iam_header *hdrs = NULL;
+    PyObject *keep = NULL;
+    int rc = -1;
+
+    if (conv_str(apikey, "apikey", 1, &cfg.apikey) < 0 ||
+        conv_str(profile[0], "iam_profile_name", 1, &cfg.iam_profile_name) < 0 ||
+        conv_str(profile[1], "iam_profile_id", 1, &cfg.iam_profile_id) < 0 ||
+        conv_str(profile[2], "iam_profile_crn", 1, &cfg.iam_profile_crn) < 0 ||
+        conv_str(cr_file, "cr_token_filename", 1, &cfg.cr_token_filename) < 0 ||
+        conv_str(url, "url", 1, &cfg.url) < 0 ||
+        conv_str(client_id, "client_id", 1, &cfg.client_id) < 0 ||
+        conv_str(client_secret, "client_secret", 1, &cfg.client_secret) < 0 ||
+        conv_str(scope, "scope", 1, &cfg.scope) < 0 ||
+        conv_str(ca_file, "ca_file", 1, &cfg.ca_file) < 0 ||
+        conv_str(proxy, "proxy", 1, &cfg.proxy) < 0 ||
+        conv_seconds(timeout, "timeout", &cfg.timeout_ms) < 0 ||
+        conv_seconds(connect_timeout, "connect_timeout", &cfg.connect_timeout_ms) < 0 ||
+        conv_retries(max_retries, &cfg.max_retries) < 0 ||
+        conv_headers(headers, &hdrs, &cfg.header_count, &keep) < 0)
+        goto done;
+    cfg.headers = hdrs;
+    if (no_verify != NULL) {
+        int flag = PyObject_IsTrue(no_verify);
+        if (flag < 0)
+            goto done;
+        cfg.disable_ssl_verification = flag;
+    }
+    cfg.user_agent_extra = user_agent_extra;
+
+    PyObject *display = make_display(url, type == IAM_AUTH_CONTAINER ? profile : NULL);
+    if (display == NULL)
+        goto done;
+
+    iam_auth *auth = NULL;
+    iam_error err;
+    iam_error_clear(&err);
+    iam_status st = iam_auth_new(&auth, type, &cfg, &err);
+    if (st != IAM_OK) {
+        iam_auth_free(auth);
+        Py_DECREF(display);
+        raise_iam_error(&err);
+        goto done;
+    }
+    if (auth == NULL) {
+        Py_DECREF(display);
+        PyErr_SetString(PyExc_RuntimeError, "iam_auth_new returned no authenticator");
+        goto done;
+    }
+
+    self->auth = auth;
+    self->type = type;
+    Py_XSETREF(self->display, display);
+    rc = 0;
+done:
+    PyMem_Free(hdrs);
+    Py_XDECREF(keep);
+    return rc;
+}
+
+static void Auth_dealloc(AuthObject *self)
+{
+    if (self->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    iam_auth_free(self->auth); /* a background refresh keeps its own reference */
+    self->auth = NULL;
+    drop_cache(self);
+    Py_CLEAR(self->display);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef Auth_methods[] = {
+    {"token", (PyCFunction)Auth_token, METH_NOARGS, token_doc},
+    {"authenticate", (PyCFunction)Auth_authenticate, METH_O, authenticate_doc},
+    {"authentication_type", (PyCFunction)Auth_authentication_type, METH_NOARGS,
+     authentication_type_doc},
+    {"invalidate", (PyCFunction)Auth_invalidate, METH_NOARGS, invalidate_doc},
+    {"__reduce__", (PyCFunction)Auth_reduce, METH_NOARGS, NULL},
+    {"__reduce_ex__", (PyCFunction)Auth_reduce, METH_O, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject AuthType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "iamcore._native.Authenticator",
+    .tp_basicsize = sizeof(AuthObject),
+    .tp_dealloc = (destructor)Auth_dealloc,
+    .tp_repr = (reprfunc)Auth_repr,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = Auth_doc,
+    .tp_weaklistoffset = offsetof(AuthObject, weakreflist),
+    .tp_methods = Auth_methods,
+    .tp_init = (initproc)Auth_init,
+    .tp_new = PyType_GenericNew,
+};
+
+/* ---------------------------------------------------------------- module */
+
+static PyObject *mod_core_version(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
+{
+    return PyUnicode_FromString(iam_version());
+}
+
+static PyMethodDef module_methods[] = {
+    {"core_version", mod_core_version, METH_NOARGS,
+     "core_version()\n--\n\nVersion of the iamcore C library in use."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "iamcore._native",
+    .m_doc = "C glue of iamcore (private: use the iamcore package).",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+static int load_error_classes(void)
+{
+    static const struct {
+        int code;
+        const char *name;
+    } map[] = {
+        {IAM_E_CONFIG, "ConfigError"},     {IAM_E_AUTH, "AuthenticationError"},
+        {IAM_E_TRANSPORT, "TransportError"}, {IAM_E_TIMEOUT, "TimeoutError"},
+        {IAM_E_TLS, "TLSError"},           {IAM_E_PARSE, "ParseError"},
+        {IAM_E_TOKEN_FILE, "TokenFileError"}, {IAM_E_INTERNAL, "Error"},
+    };
+    PyObject *errors = PyImport_ImportModule("iamcore._errors");
+    if (errors == NULL)
+        return -1;
+    PyObject *base = PyObject_GetAttrString(errors, "Error");
+    if (base == NULL)
+        goto fail;
+    Py_XSETREF(error_base, base);
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        PyObject *cls = PyObject_GetAttrString(errors, map[i].name);
+        if (cls == NULL)
+            goto fail;
+        Py_XSETREF(error_class[-map[i].code], cls);
+    }
+    Py_DECREF(errors);
+    return 0;
+fail:
+    Py_DECREF(errors);
+    return -1;
+}
+
+IAMPY_EXPORT PyMODINIT_FUNC PyInit__native(void)
+{
+    const char *v = Py_GetVersion();
+    snprintf(user_agent_extra, sizeof user_agent_extra, "python/%.*s",
+             (int)strcspn(v, " "), v);
+
+    if (str_headers == NULL) {
+        str_headers = PyUnicode_InternFromString("headers");
+        str_authorization = PyUnicode_InternFromString("Authorization");
+        str_type_name[IAM_AUTH_IAM] = PyUnicode_InternFromString(iam_auth_type_name(IAM_AUTH_IAM));
+        str_type_name[IAM_AUTH_CONTAINER] =
+            PyUnicode_InternFromString(iam_auth_type_name(IAM_AUTH_CONTAINER));
+        if (str_headers == NULL || str_authorization == NULL ||
+            str_type_name[IAM_AUTH_IAM] == NULL || str_type_name[IAM_AUTH_CONTAINER] == NULL)
+            return NULL;
+    }
+    if (load_error_classes() < 0)
+        return NULL;
+    if (PyType_Ready(&AuthType) < 0)
+        return NULL;
+
+    PyObject *m = PyModule_Create(&native_module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&AuthType);
+    if (PyModule_AddObject(m, "Authenticator", (PyObject *)&AuthType) < 0) {
+        Py_DECREF(&AuthType);
+        goto fail;
+    }
+    if (PyModule_AddStringConstant(m, "DEFAULT_URL", IAM_DEFAULT_URL) < 0 ||
+        PyModule_AddObject(m, "DEFAULT_TIMEOUT", PyFloat_FromDouble(IAM_DEFAULT_TIMEOUT_MS / 1000.0)) < 0 ||
+        PyModule_AddObject(m, "DEFAULT_CONNECT_TIMEOUT",
+                           PyFloat_FromDouble(IAM_DEFAULT_CONNECT_TIMEOUT_MS / 1000.0)) < 0 ||
+        PyModule_AddIntConstant(m, "DEFAULT_MAX_RETRIES", IAM_DEFAULT_MAX_RETRIES) < 0 ||
+        PyModule_AddStringConstant(m, "USER_AGENT_EXTRA", user_agent_extra) < 0)
+        goto fail;
+    return m;
+fail:
+    Py_DECREF(m);
+    return NULL;
+}

@@ -1,0 +1,96 @@
+"""Build of the iamcore Python package: one extension, iamcore._native, compiled
+from the C core (csrc/*.c) and its CPython glue (python/iamcore/_native.c).
+
+System libraries are found with pkg-config: libcurl, libcjson and libcrypto
+(Debian/Ubuntu: apt-get install pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev).
+Package metadata lives in pyproject.toml.
+"""
+
+import glob
+import os
+import shlex
+import subprocess
+import sys
+
+from setuptools import Extension, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PKG_CONFIG_PACKAGES = ("libcurl", "libcjson", "libcrypto")
+
+
+def fail(message):
+    sys.stderr.write("\nerror: " + message + "\n\n")
+    sys.exit(1)
+
+
+def pkg_config(option):
+    command = [os.environ.get("PKG_CONFIG", "pkg-config"), option, *PKG_CONFIG_PACKAGES]
+    try:
+        result = subprocess.run(command, check=False, capture_output=True, text=True)
+    except FileNotFoundError:
+        fail(
+            "pkg-config was not found; it is needed to locate %s.\n"
+            "Debian/Ubuntu: apt-get install pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev"
+            % ", ".join(PKG_CONFIG_PACKAGES)
+        )
+    if result.returncode != 0:
+        fail(
+            "pkg-config could not find the development files of %s:\n%s\n"
+            "Debian/Ubuntu: apt-get install libcurl4-openssl-dev libcjson-dev libssl-dev"
+            % (", ".join(PKG_CONFIG_PACKAGES), result.stderr.strip())
+        )
+    return shlex.split(result.stdout)
+
+
+def split_flags(cflags, libs):
+    """Sort pkg-config output into the Extension's fields."""
+    include_dirs, library_dirs, libraries, compile_args, link_args = [], [], [], [], []
+    for flag in cflags:
+        if flag.startswith("-I"):
+            include_dirs.append(flag[2:])
+        else:
+            compile_args.append(flag)
+    for flag in libs:
+        if flag.startswith("-L"):
+            library_dirs.append(flag[2:])
+        elif flag.startswith("-l"):
+            libraries.append(flag[2:])
+        else:
+            link_args.append(flag)
+    return include_dirs, library_dirs, libraries, compile_args, link_args
+
+
+def rel(path):
+    return os.path.relpath(path, HERE)
+
+
+def native_extension():
+    core_sources = sorted(glob.glob(os.path.join(HERE, "csrc", "*.c")))
+    if not core_sources:
+        fail("no C sources found in %s" % os.path.join(HERE, "csrc"))
+    sources = [rel(p) for p in core_sources] + [os.path.join("python", "iamcore", "_native.c")]
+    include_dirs, library_dirs, libraries, compile_args, link_args = split_flags(
+        pkg_config("--cflags"), pkg_config("--libs")
+    )
+    return Extension(
+        "iamcore._native",
+        sources=sources,
+        include_dirs=[os.path.join("csrc", "include")] + include_dirs,
+        library_dirs=library_dirs,
+        libraries=libraries + ["pthread", "m"],
+        extra_compile_args=compile_args
+        + ["-std=c11", "-Wall", "-Wextra", "-O2", "-fvisibility=hidden"],
+        extra_link_args=link_args,
+        depends=[os.path.join("csrc", "include", "iamcore.h")]
+        + [rel(p) for p in glob.glob(os.path.join(HERE, "csrc", "*.h"))],
+    )
+
+
+setup(
+    package_dir={"": "python"},
+    packages=["iamcore"],
+    package_data={"iamcore": ["py.typed", "*.pyi"]},
+    exclude_package_data={"iamcore": ["*.c"]},
+    ext_modules=[native_extension()],
+    zip_safe=False,
+)

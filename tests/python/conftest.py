@@ -1,0 +1,187 @@
+"""Shared fixtures: a real IAM emulator (tests/emulator/iam_emulator.py) over real
+sockets, reset before every test, and helpers to read what it received.
+
+The package under test is the one in python/ when its extension has been built in
+place (``python3 setup.py build_ext --inplace`` or ``pip install -e .``);
+otherwise the installed ``iamcore``.
+"""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EMULATOR = ROOT / "tests" / "emulator" / "iam_emulator.py"
+
+if glob.glob(str(ROOT / "python" / "iamcore" / "_native*.so")):
+    sys.path.insert(0, str(ROOT / "python"))
+
+# The emulator listens on loopback: never send its traffic through a proxy that
+# happens to be configured in the environment (libcurl and urllib both read these).
+_loopback = "127.0.0.1,localhost,::1"
+for _name in ("NO_PROXY", "no_proxy"):
+    os.environ[_name] = ",".join(filter(None, [os.environ.get(_name), _loopback]))
+
+# Control-API calls bypass any proxy.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class Emulator:
+    """A running emulator: its URLs and its control API."""
+
+    def __init__(self, info):
+        self.http = info["http"]
+        self.https = info["https"]
+        self.ca_file = info["ca_file"]
+        self.pid = info["pid"]
+
+    def _call(self, method, name, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.http + "/_emulator/" + name,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with _OPENER.open(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def reset(self):
+        self._call("POST", "reset", {})
+
+    def enqueue(self, *responses):
+        """Queue responses for the next token requests (see the emulator README)."""
+        return self._call("POST", "enqueue", {"responses": list(responses)})
+
+    def token_settings(self, **settings):
+        return self._call("POST", "token-settings", settings)
+
+    def requests(self):
+        """Token-endpoint requests received since the last reset, oldest first."""
+        return self._call("GET", "requests")["requests"]
+
+    def count(self):
+        return self._call("GET", "requests")["count"]
+
+    def wait_for_count(self, n, timeout=5.0):
+        """Poll until at least n token requests arrived; return the count."""
+        deadline = time.monotonic() + timeout
+        while True:
+            count = self.count()
+            if count >= n or time.monotonic() > deadline:
+                return count
+            time.sleep(0.02)
+
+
+def _read_line(stream, timeout):
+    result = []
+    reader = threading.Thread(target=lambda: result.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return result[0] if result else None
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    if not EMULATOR.exists():
+        pytest.fail(f"the IAM emulator is missing: {EMULATOR}")
+    proc = subprocess.Popen(
+        [sys.executable, str(EMULATOR), "--exit-on-stdin-eof"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = _read_line(proc.stdout, 30)
+        if not line:
+            proc.kill()
+            _, err = proc.communicate(timeout=5)
+            pytest.fail(f"the IAM emulator did not start (exit code {proc.returncode}):\n{err}")
+        yield Emulator(json.loads(line))
+    finally:
+        try:
+            proc.stdin.close()  # --exit-on-stdin-eof
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def _reset_emulator(request):
+    # Only tests that use the emulator start it; each of those sees a fresh state.
+    if "emulator" in request.fixturenames:
+        request.getfixturevalue("emulator").reset()
+    yield
+
+
+@pytest.fixture
+def iam(emulator):
+    """Factory of IAMAuthenticators pointed at the emulator's HTTP listener, with
+    short timeouts; keyword arguments override the defaults."""
+    import iamcore
+
+    def make(apikey="test-api-key", **options):
+        options.setdefault("url", emulator.http)
+        options.setdefault("timeout", 5)
+        return iamcore.IAMAuthenticator(apikey, **options)
+
+    return make
+
+
+@pytest.fixture
+def cr_token_file(tmp_path):
+    """Factory: write a compute-resource token file and return its path (str)."""
+
+    def write(content="cr-token-value\n", name="cr-token"):
+        path = tmp_path / name
+        path.write_text(content)
+        return str(path)
+
+    return write
+
+
+@pytest.fixture
+def container(emulator, cr_token_file):
+    """Factory of ContainerAuthenticators pointed at the emulator, with a token file."""
+    import iamcore
+
+    def make(**options):
+        options.setdefault("url", emulator.http)
+        options.setdefault("timeout", 5)
+        if "cr_token_filename" not in options:
+            options["cr_token_filename"] = cr_token_file()
+        if not any(k in options for k in ("iam_profile_name", "iam_profile_id", "iam_profile_crn")):
+            options["iam_profile_name"] = "test-profile"
+        return iamcore.ContainerAuthenticator(**options)
+
+    return make
+
+
+def _secret_free(text, secrets, where):
+    # Plain raise, not `assert`: pytest would print both operands of a failed
+    # comparison, i.e. the secret itself.
+    for index, secret in enumerate(secrets):
+        if secret and secret in text:
+            raise AssertionError(f"secret #{index} appears in {where}")
+
+
+@pytest.fixture
+def assert_secret_free():
+    """assert_secret_free(text, *secrets, where="...") fails without echoing the
+    secret or the text."""
+
+    def check(text, *secrets, where="the text"):
+        __tracebackhide__ = True
+        _secret_free(str(text), secrets, where)
+
+    return check

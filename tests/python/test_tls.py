@@ -1,0 +1,38 @@
+"""TLS verification: on by default, a private CA via ca_file, or explicitly disabled."""
+
+import pytest
+
+import iamcore
+
+
+def test_untrusted_certificate_is_rejected_by_default(emulator, iam):
+    with pytest.raises(iamcore.TLSError) as info:
+        iam(url=emulator.https, timeout=3).token()
+    e = info.value
+    assert isinstance(e, iamcore.TransportError)
+    assert e.code == "tls"
+    assert e.status is None
+    assert emulator.count() == 0  # no HTTP request got through
+
+
+def test_ca_file_is_trusted(emulator, iam):
+    token = iam(url=emulator.https, ca_file=emulator.ca_file).token()
+    assert token.count(".") == 2
+    requests = emulator.requests()
+    assert [r["scheme"] for r in requests] == ["https"]
+
+
+def test_verification_can_be_disabled(emulator, iam):
+    token = iam(url=emulator.https, disable_ssl_verification=True).token()
+    assert token.count(".") == 2
+    assert emulator.count() == 1
+
+
+def test_container_over_https_with_ca_file(emulator, container):
+    assert container(url=emulator.https, ca_file=emulator.ca_file).token().count(".") == 2
+    assert emulator.count() == 1
+
+
+def test_container_rejects_untrusted_certificate(emulator, container):
+    with pytest.raises(iamcore.TLSError):
+        container(url=emulator.https, timeout=3).token()
