@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 make -s all
-python3 -m pip install --quiet --disable-pip-version-check pytest
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pytest
 python3 setup.py --quiet build_ext --inplace
 npm install --no-audit --no-fund --loglevel=error

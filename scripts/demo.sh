@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-scripts/build.sh
+log=$(mktemp)
+echo "building (log: $log) …"
+scripts/build.sh >"$log" 2>&1 || { cat "$log"; exit 1; }
 
 work=$(mktemp -d)
 trap 'exec {EMU[1]}>&- 2>/dev/null; rm -rf "$work"' EXIT

@@ -30,7 +30,7 @@ int main(int argc, char **argv)
         iam_auth_free(auth);
         return 1;
     }
-    printf("C: access token %.12s… (%zu chars), expires at %lld\n", iam_token_value(token),
+    printf("C, API key:              token %.12s… (%zu chars), expires at %lld\n", iam_token_value(token),
            iam_token_length(token), (long long)iam_token_expires_at(token));
     iam_token_release(token);
     iam_auth_free(auth);

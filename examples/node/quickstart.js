@@ -18,8 +18,8 @@ async function main() {
     const auth = new IamAuthenticator({ apikey: process.env.IBMCLOUD_API_KEY, ...options });
     const requestOptions = { method: 'GET', url: 'https://example.cloud.ibm.com/v1/things' };
     await auth.authenticate(requestOptions); // adds the Authorization header
-    console.log('Node, API key:        ', requestOptions.headers.Authorization.slice(0, 7),
-      shorten(await auth.getToken()));
+    const [kind, token] = requestOptions.headers.Authorization.split(' ');
+    console.log(`Node, API key:           Authorization: ${kind} ${shorten(token)}`);
   }
 
   if (process.env.TRUSTED_PROFILE_NAME) {
@@ -28,7 +28,7 @@ async function main() {
       crTokenFilename: process.env.CR_TOKEN_FILENAME,
       ...options,
     });
-    console.log('Node, trusted profile:', shorten(await auth.getToken()));
+    console.log(`Node, trusted profile:   token ${shorten(await auth.getToken())}`);
   }
 }
 

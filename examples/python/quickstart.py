@@ -22,7 +22,8 @@ if os.environ.get("IBMCLOUD_API_KEY"):
     auth = iamcore.IAMAuthenticator(os.environ["IBMCLOUD_API_KEY"], **options)
     request = {"method": "GET", "url": "https://example.cloud.ibm.com/v1/things", "headers": {}}
     auth.authenticate(request)  # adds the Authorization header
-    print("Python, API key:        ", request["headers"]["Authorization"][:7], shorten(auth.token()))
+    kind, token = request["headers"]["Authorization"].split(" ", 1)
+    print(f"Python, API key:         Authorization: {kind} {shorten(token)}")
 
 if os.environ.get("TRUSTED_PROFILE_NAME"):
     auth = iamcore.ContainerAuthenticator(
@@ -30,4 +31,4 @@ if os.environ.get("TRUSTED_PROFILE_NAME"):
         cr_token_filename=os.environ.get("CR_TOKEN_FILENAME"),
         **options,
     )
-    print("Python, trusted profile:", shorten(auth.token()))
+    print(f"Python, trusted profile: token {shorten(auth.token())}")
