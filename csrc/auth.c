@@ -183,6 +183,13 @@ static void auth_release(void *p)
         auth_destroy(a);
 }
 
+iam_auth *iam_auth_retain(iam_auth *a)
+{
+    if (a)
+        auth_retain(a);
+    return a;
+}
+
 void iam_auth_free(iam_auth *a)
 {
     if (a)

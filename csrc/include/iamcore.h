@@ -154,6 +154,9 @@ typedef struct iam_auth iam_auth;
 IAM_API iam_status iam_auth_new(iam_auth **out, iam_auth_type type, const iam_config *cfg,
                                 iam_error *err);
 
+/* Take another reference, e.g. for work running on another thread. Returns auth. */
+IAM_API iam_auth *iam_auth_retain(iam_auth *auth);
+
 /* Drop the caller's reference. A refresh running in the background keeps the
  * object alive until it finishes. NULL is ignored. */
 IAM_API void iam_auth_free(iam_auth *auth);

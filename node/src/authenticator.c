@@ -322,6 +322,7 @@ static void fetch_complete(napi_env env, napi_status status, void *data)
     }
 
     iam_token_release(w->token);
+    iam_auth_free(w->auth);
     if (w->self_ref != NULL) napi_delete_reference(env, w->self_ref);
     napi_delete_async_work(env, w->work);
     OPENSSL_cleanse(&w->err, sizeof w->err);
@@ -338,7 +339,9 @@ static napi_value authenticator_fetch(napi_env env, napi_callback_info info)
 
     w = calloc(1, sizeof *w);
     if (w == NULL) return iamnode_throw_status(env, IAM_E_NOMEM, "out of memory");
-    w->auth = a->auth;
+    /* Its own reference: if the environment goes away mid-fetch (a worker is
+     * terminated), the object's finalizer may run before this work ends. */
+    w->auth = iam_auth_retain(a->auth);
 
     st = napi_create_string_utf8(env, "iamcore:fetch", NAPI_AUTO_LENGTH, &name);
     if (st == napi_ok) st = napi_create_reference(env, self, 1, &w->self_ref);
@@ -347,6 +350,7 @@ static napi_value authenticator_fetch(napi_env env, napi_callback_info info)
     }
     if (st != napi_ok) {
         if (w->self_ref != NULL) napi_delete_reference(env, w->self_ref);
+        iam_auth_free(w->auth);
         free(w);
         return iamnode_throw_napi_failure(env, st);
     }
@@ -354,6 +358,7 @@ static napi_value authenticator_fetch(napi_env env, napi_callback_info info)
     if (st != napi_ok) {
         napi_delete_async_work(env, w->work);
         napi_delete_reference(env, w->self_ref);
+        iam_auth_free(w->auth);
         free(w);
         return iamnode_throw_napi_failure(env, st);
     }
@@ -370,6 +375,7 @@ static napi_value authenticator_fetch(napi_env env, napi_callback_info info)
         }
         napi_delete_async_work(env, w->work);
         napi_delete_reference(env, w->self_ref);
+        iam_auth_free(w->auth);
         free(w);
         if (e == NULL) return iamnode_throw_napi_failure(env, st);
     }
