@@ -16,9 +16,13 @@ BUILD     := build/c
 OBJ       := $(SRC:csrc/%.c=$(BUILD)/%.o)
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_OBJ   := $(SRC:csrc/%.c=$(BUILD)/san/%.o)
+TSAN_FLAGS := -O1 -g -fsanitize=thread
+TSAN_OBJ  := $(SRC:csrc/%.c=$(BUILD)/tsan/%.o)
+# Tests whose subject is concurrency also run under ThreadSanitizer.
+TSAN_TESTS := $(BUILD)/tsan/test_token_cache
 TESTS     := $(patsubst tests/c/%.c,$(BUILD)/san/%,$(filter-out tests/c/check.c,$(wildcard tests/c/test_*.c)))
 
-.PHONY: all lib example test-c clean
+.PHONY: all lib example test-c test-c-tsan clean
 .SECONDARY:
 all: lib example
 
@@ -49,7 +53,16 @@ $(BUILD)/san/test_%: tests/c/test_%.c tests/c/check.h $(SAN_OBJ)
 test-c: $(TESTS)
 	@tests/c/run.sh $(TESTS)
 
-$(BUILD) $(BUILD)/san:
+$(BUILD)/tsan/%.o: csrc/%.c csrc/include/iamcore.h $(wildcard csrc/*.h) | $(BUILD)/tsan
+	$(CC) $(CPPFLAGS) -Icsrc $(WARN) $(TSAN_FLAGS) -c $< -o $@
+
+$(BUILD)/tsan/test_%: tests/c/test_%.c tests/c/check.h $(TSAN_OBJ)
+	$(CC) $(CPPFLAGS) -Icsrc -Itests/c $(WARN) $(TSAN_FLAGS) $< $(TSAN_OBJ) $(LDLIBS) -o $@
+
+test-c-tsan: $(TSAN_TESTS)
+	@TSAN_OPTIONS=halt_on_error=1 tests/c/run.sh $(TSAN_TESTS)
+
+$(BUILD) $(BUILD)/san $(BUILD)/tsan:
 	mkdir -p $@
 
 clean:

@@ -8,6 +8,8 @@ scripts/build.sh || exit 1
 status=0
 echo "== C tests (ASan + UBSan)"
 make -s test-c || status=1
+echo "== C concurrency tests (TSan)"
+make -s test-c-tsan || status=1
 echo "== Python tests"
 python3 -m pytest -q -p no:cacheprovider tests/python tests/emulator || status=1
 echo "== Node tests"

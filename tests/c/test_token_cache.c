@@ -21,7 +21,11 @@ typedef struct script {
     int64_t iat_shift; /* s, added to the issue time */
 } script;
 
-static void nothing(void *p) { (void)p; }
+/* Background refreshes hold the owner; a test may only reuse its cache once
+ * every one has let go. */
+static atomic_int owners;
+static void retain_owner(void *p) { (void)p; atomic_fetch_add(&owners, 1); }
+static void release_owner(void *p) { (void)p; atomic_fetch_sub(&owners, 1); }
 
 static int scripted_fetch(void *p, iam_token **out, iam_error *err)
 {
@@ -41,7 +45,7 @@ static int scripted_fetch(void *p, iam_token **out, iam_error *err)
 static void setup(iam_token_cache *c, script *s)
 {
     atomic_store(&fake_now, 1700000000000LL);
-    iam_token_cache_init(c, scripted_fetch, s, nothing, nothing);
+    iam_token_cache_init(c, scripted_fetch, s, retain_owner, release_owner);
     c->now_ms = fake_clock;
 }
 
@@ -66,7 +70,7 @@ static void wait_calls(iam_token_cache *c, script *s, int calls)
         pthread_mutex_lock(&c->mu);
         int busy = c->fetching;
         pthread_mutex_unlock(&c->mu);
-        if (!busy && atomic_load(&s->calls) >= calls)
+        if (!busy && atomic_load(&s->calls) >= calls && atomic_load(&owners) == 0)
             return;
         usleep(2000);
     }
