@@ -47,7 +47,7 @@ $(BUILD)/get_token: examples/c/get_token.c $(BUILD)/libiamcore.a
 $(BUILD)/san/%.o: csrc/%.c csrc/include/iamcore.h $(wildcard csrc/*.h) | $(BUILD)/san
 	$(CC) $(CPPFLAGS) -Icsrc $(WARN) $(SAN_FLAGS) -c $< -o $@
 
-$(BUILD)/san/test_%: tests/c/test_%.c tests/c/check.h $(SAN_OBJ)
+$(BUILD)/san/test_%: tests/c/test_%.c tests/c/check.h tests/c/emulator.h $(SAN_OBJ)
 	$(CC) $(CPPFLAGS) -Icsrc -Itests/c $(WARN) $(SAN_FLAGS) $< $(SAN_OBJ) $(LDLIBS) -o $@
 
 test-c: $(TESTS)

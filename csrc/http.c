@@ -253,9 +253,35 @@ static void free_header_lines(struct curl_slist *list)
     curl_slist_free_all(list);
 }
 
+/* Point the reused handle at this request's method and body. */
+static CURLcode set_method(CURL *c, const char *method, const char *body, size_t body_len)
+{
+    CURLcode rc;
+    if (strcmp(method, "GET") == 0) {
+        rc = curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        if (rc == CURLE_OK)
+            rc = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+        return rc;
+    }
+    /* POST, or PUT with a body: POSTFIELDS sends it, CUSTOMREQUEST renames the method. */
+    rc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") == 0 ? NULL : method);
+    return rc;
+}
+
 int iam_http_post(iam_http *h, const char *url, const char *const *header_lines,
                   size_t header_count, const char *body, size_t body_len,
                   iam_http_response *resp, iam_error *err)
+{
+    return iam_http_request(h, "POST", url, header_lines, header_count, body, body_len, resp, err);
+}
+
+int iam_http_request(iam_http *h, const char *method, const char *url,
+                     const char *const *header_lines, size_t header_count, const char *body,
+                     size_t body_len, iam_http_response *resp, iam_error *err)
 {
     memset(resp, 0, sizeof *resp);
     int status = IAM_E_NOMEM;
@@ -296,8 +322,7 @@ int iam_http_post(iam_http *h, const char *url, const char *const *header_lines,
         if (set_common_options(h, &a) != 0 ||
             curl_easy_setopt(h->curl, CURLOPT_URL, url) != CURLE_OK ||
             curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
-            curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len) != CURLE_OK ||
-            curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+            set_method(h->curl, method, body, body_len) != CURLE_OK ||
             curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
             curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)remaining) != CURLE_OK ||
             curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS,

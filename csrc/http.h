@@ -39,6 +39,11 @@ int iam_http_post(iam_http *h, const char *url, const char *const *header_lines,
                   size_t header_count, const char *body, size_t body_len,
                   iam_http_response *resp, iam_error *err);
 
+/* The same for any method: "GET" (body ignored), "POST", "PUT". */
+int iam_http_request(iam_http *h, const char *method, const char *url,
+                     const char *const *header_lines, size_t header_count, const char *body,
+                     size_t body_len, iam_http_response *resp, iam_error *err);
+
 void iam_http_response_free(iam_http_response *resp);
 
 #endif

@@ -4,7 +4,6 @@
 #include "check.h"
 #include "iamcore.h"
 
-#include <cJSON.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,63 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *http_url, *https_url, *ca_file;
+#include "emulator.h"
 
-/* ---- the emulator's control API */
-
-static size_t collect(char *d, size_t s, size_t n, void *u)
-{
-    char **buf = u;
-    size_t old = *buf ? strlen(*buf) : 0;
-    char *grown = realloc(*buf, old + s * n + 1);
-    if (!grown)
-        return 0;
-    memcpy(grown + old, d, s * n);
-    grown[old + s * n] = '\0';
-    *buf = grown;
-    return s * n;
-}
-
-static char *control(const char *path, const char *json)
-{
-    char url[256];
-    snprintf(url, sizeof url, "%s/_emulator/%s", http_url, path);
-    CURL *c = curl_easy_init();
-    char *body = NULL;
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    if (json)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-    if (curl_easy_perform(c) != CURLE_OK)
-        fprintf(stderr, "  emulator control %s failed\n", path);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return body;
-}
-
-static int request_count(void)
-{
-    char *body = control("requests", NULL);
-    int n = -1;
-    const char *p = body ? strstr(body, "\"count\":") : NULL;
-    if (p)
-        n = atoi(p + 8 + (p[8] == ' '));
-    free(body);
-    return n;
-}
-
-static void reset(void)
-{
-    free(control("reset", "{}"));
-}
-
-static void enqueue(const char *json)
-{
-    free(control("enqueue", json));
-}
+static const char *https_url, *ca_file;
 
 /* ---- helpers */
 
@@ -346,34 +291,6 @@ static void refused_connection_is_a_transport_error(void)
     iam_auth_free(a);
 }
 
-/* The form field `name` of the last request the emulator received. */
-static char *last_form_field(const char *name)
-{
-    char *body = control("requests", NULL);
-    cJSON *root = body ? cJSON_Parse(body) : NULL;
-    cJSON *list = cJSON_GetObjectItem(root, "requests");
-    cJSON *last = cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1);
-    cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(last, "form"), name);
-    char *out = cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
-    cJSON_Delete(root);
-    free(body);
-    return out;
-}
-
-/* The header `name` of the last request the emulator received. */
-static char *last_header(const char *name)
-{
-    char *body = control("requests", NULL);
-    cJSON *root = body ? cJSON_Parse(body) : NULL;
-    cJSON *list = cJSON_GetObjectItem(root, "requests");
-    cJSON *last = cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1);
-    cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(last, "headers"), name);
-    char *out = cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
-    cJSON_Delete(root);
-    free(body);
-    return out;
-}
-
 static void client_credentials_and_headers_are_sent(void)
 {
     reset();
@@ -388,22 +305,22 @@ static void client_credentials_and_headers_are_sent(void)
     iam_auth *a = make(&c);
     iam_error err;
     CHECK_EQ_INT(fetch(a, &err), IAM_OK);
-    char *v = last_header("authorization");
+    char *v = last_request_item("headers", "authorization");
     CHECK_EQ_STR(v, "Basic Yng6Yngtc2VjcmV0"); /* base64("bx:bx-secret") */
     free(v);
-    v = last_header("x-extra");
+    v = last_request_item("headers", "x-extra");
     CHECK_EQ_STR(v, "one");
     free(v);
-    v = last_header("accept"); /* the user's replaces ours */
+    v = last_request_item("headers", "accept"); /* the user's replaces ours */
     CHECK_EQ_STR(v, "application/json; q=1");
     free(v);
-    v = last_header("user-agent");
+    v = last_request_item("headers", "user-agent");
     CHECK(v && strncmp(v, "iamcore/" IAMCORE_VERSION " (iam; ", 14) == 0);
     free(v);
-    v = last_form_field("apikey");
+    v = last_request_item("form", "apikey");
     CHECK_EQ_STR(v, "c-test-key");
     free(v);
-    v = last_form_field("response_type");
+    v = last_request_item("form", "response_type");
     CHECK_EQ_STR(v, "cloud_iam");
     free(v);
     iam_auth_free(a);
@@ -432,10 +349,10 @@ static void container_reads_the_token_file_at_each_fetch(void)
     fputs("cr-token-1\n", f);
     fclose(f);
     CHECK_EQ_INT(fetch(a, &err), IAM_OK);
-    char *v = last_form_field("cr_token");
+    char *v = last_request_item("form", "cr_token");
     CHECK_EQ_STR(v, "cr-token-1");
     free(v);
-    v = last_form_field("profile_name");
+    v = last_request_item("form", "profile_name");
     CHECK_EQ_STR(v, "my-profile");
     free(v);
 
@@ -444,7 +361,7 @@ static void container_reads_the_token_file_at_each_fetch(void)
     fclose(f);
     iam_auth_invalidate(a);
     CHECK_EQ_INT(fetch(a, &err), IAM_OK);
-    v = last_form_field("cr_token");
+    v = last_request_item("form", "cr_token");
     CHECK_EQ_STR(v, "cr-token-2");
     free(v);
     iam_auth_free(a);
