@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "error.h"
 #include "iam_request.h"
+#include "token.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -197,9 +198,10 @@ void iam_auth_free(iam_auth *a)
 }
 
 /* The token cache's fetch: build the grant's form, POST it, parse the answer. */
-static int auth_fetch(void *p, iam_token **out, iam_error *err)
+static int auth_fetch(void *p, iam_cache_item **out, iam_error *err)
 {
     iam_auth *a = p;
+    iam_token *token = NULL;
     iam_buf form = {0};
     char *cr_token = NULL;
     int rc = a->type == IAM_AUTH_IAM ? iam_auth_iam_form(a, &form, err)
@@ -207,8 +209,9 @@ static int auth_fetch(void *p, iam_token **out, iam_error *err)
     if (rc == IAM_OK) {
         const char *secrets[] = {a->apikey, a->client_secret, cr_token};
         rc = iam_request_token(a->http, a->token_url, (const char *const *)a->header_lines,
-                               a->header_count, &form, secrets, 3, out, err);
+                               a->header_count, &form, secrets, 3, &token, err);
     }
+    *out = token ? &token->base : NULL;
     iam_buf_free(&form);
     iam_secret_free(cr_token);
     return rc;
@@ -297,7 +300,10 @@ iam_status iam_auth_get_token(iam_auth *a, iam_token **out, iam_error *err)
     *out = NULL;
     if (err)
         iam_error_clear(err);
-    return iam_token_cache_get(&a->cache, out, err);
+    iam_cache_item *item = NULL;
+    iam_status rc = iam_token_cache_get(&a->cache, &item, err);
+    *out = (iam_token *)item;
+    return rc;
 }
 
 uint64_t iam_auth_peek(iam_auth *a, int64_t *fresh_until_ms)

@@ -7,15 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void token_destroy(iam_cache_item *item)
+{
+    iam_token *t = (iam_token *)item;
+    iam_wipe(t->value, t->len);
+    free(t);
+}
+
 iam_token *iam_token_new(const char *value, size_t len, int64_t issued_at, int64_t expires_at)
 {
     iam_token *t = malloc(sizeof *t + len + 1);
     if (!t)
         return NULL;
-    atomic_init(&t->refs, 1);
-    t->issued_at = issued_at;
-    t->expires_at = expires_at;
-    t->generation = 0;
+    atomic_init(&t->base.refs, 1);
+    t->base.issued_at = issued_at;
+    t->base.expires_at = expires_at;
+    t->base.generation = 0;
+    t->base.destroy = token_destroy;
     t->len = len;
     memcpy(t->value, value, len);
     t->value[len] = '\0';
@@ -24,23 +32,17 @@ iam_token *iam_token_new(const char *value, size_t len, int64_t issued_at, int64
 
 const char *iam_token_value(const iam_token *t) { return t->value; }
 size_t iam_token_length(const iam_token *t) { return t->len; }
-int64_t iam_token_expires_at(const iam_token *t) { return t->expires_at; }
-int64_t iam_token_issued_at(const iam_token *t) { return t->issued_at; }
-uint64_t iam_token_generation(const iam_token *t) { return t->generation; }
+int64_t iam_token_expires_at(const iam_token *t) { return t->base.expires_at; }
+int64_t iam_token_issued_at(const iam_token *t) { return t->base.issued_at; }
+uint64_t iam_token_generation(const iam_token *t) { return t->base.generation; }
 
 iam_token *iam_token_retain(iam_token *t)
 {
-    if (t)
-        atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
-    return t;
+    return t ? (iam_cache_item_retain(&t->base), t) : NULL;
 }
 
 void iam_token_release(iam_token *t)
 {
-    if (!t)
-        return;
-    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
-        iam_wipe(t->value, t->len);
-        free(t);
-    }
+    if (t)
+        iam_cache_item_release(&t->base);
 }

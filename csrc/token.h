@@ -2,17 +2,13 @@
 #ifndef IAMCORE_TOKEN_H
 #define IAMCORE_TOKEN_H
 
+#include "cache_item.h"
 #include "iamcore.h"
 
-#include <stdatomic.h>
-
 struct iam_token {
-    atomic_int refs;
-    int64_t issued_at;  /* epoch seconds */
-    int64_t expires_at; /* epoch seconds */
-    uint64_t generation; /* set by the cache before the token is shared */
+    iam_cache_item base; /* first: the cache holds tokens as items */
     size_t len;
-    char value[];       /* NUL-terminated */
+    char value[];        /* NUL-terminated */
 };
 
 /* A new token holding a copy of value[0..len). NULL when out of memory. */

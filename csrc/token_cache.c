@@ -1,6 +1,7 @@
 /*
  * The token cache: at most one fetch in flight, every waiter released with its
- * result, and no caller waiting while a valid token is cached.
+ * result, and no caller waiting while a valid token is cached. With the default
+ * policy (IBM tokens):
  *
  *   valid      now < exp - 10 s                  -> return the cached token
  *   refresh    now >= exp - 0.2 * (exp - iat)    -> also start a background
@@ -41,31 +42,37 @@ int iam_token_cache_init(iam_token_cache *c, iam_fetch_fn fetch, void *owner,
     c->retain_owner = retain_owner;
     c->release_owner = release_owner;
     c->now_ms = iam_now_ms;
+    c->margin_ms = (int64_t)IAM_EXPIRY_MARGIN_S * 1000;
     c->next_generation = 1;
     return IAM_OK;
 }
 
 void iam_token_cache_destroy(iam_token_cache *c)
 {
-    iam_token_release(c->current);
+    iam_cache_item_release(c->current);
     c->current = NULL;
     pthread_cond_destroy(&c->done);
     pthread_mutex_destroy(&c->mu);
 }
 
 /* Store a fetch's result and wake the waiters. Called with mu held. */
-static void finish_fetch(iam_token_cache *c, int status, iam_token *tok, const iam_error *err)
+static void finish_fetch(iam_token_cache *c, int status, iam_cache_item *item,
+                         const iam_error *err)
 {
     if (status == IAM_OK) {
-        int64_t exp_ms = tok->expires_at * 1000;
-        int64_t life_ms = (tok->expires_at - tok->issued_at) * 1000;
-        if (life_ms < 0)
-            life_ms = 0;
-        tok->generation = c->next_generation++;
-        iam_token_release(c->current);
-        c->current = tok;
-        c->expires_at_ms = exp_ms - (int64_t)IAM_EXPIRY_MARGIN_S * 1000;
-        c->refresh_at_ms = exp_ms - life_ms / 5;
+        item->generation = c->next_generation++;
+        iam_cache_item_release(c->current);
+        c->current = item;
+        if (item->expires_at == 0) { /* never expires: static credentials */
+            c->expires_at_ms = c->refresh_at_ms = INT64_MAX;
+        } else {
+            int64_t exp_ms = item->expires_at * 1000;
+            int64_t life_ms = (item->expires_at - item->issued_at) * 1000;
+            if (life_ms < 0)
+                life_ms = 0;
+            c->expires_at_ms = exp_ms - c->margin_ms;
+            c->refresh_at_ms = exp_ms - (c->refresh_lead_ms ? c->refresh_lead_ms : life_ms / 5);
+        }
         iam_error_clear(&c->last_error);
     } else {
         c->last_error = *err;
@@ -79,12 +86,12 @@ static void finish_fetch(iam_token_cache *c, int status, iam_token *tok, const i
 static void *refresh_thread(void *arg)
 {
     iam_token_cache *c = arg;
-    iam_token *tok = NULL;
+    iam_cache_item *item = NULL;
     iam_error err;
     iam_error_clear(&err);
-    int status = c->fetch(c->owner, &tok, &err);
+    int status = c->fetch(c->owner, &item, &err);
     pthread_mutex_lock(&c->mu);
-    finish_fetch(c, status, tok, &err);
+    finish_fetch(c, status, item, &err);
     pthread_mutex_unlock(&c->mu);
     c->release_owner(c->owner); /* may free c: last use */
     return NULL;
@@ -115,7 +122,7 @@ static int usable(const iam_token_cache *c, int64_t now)
     return c->current && now < c->expires_at_ms;
 }
 
-int iam_token_cache_get(iam_token_cache *c, iam_token **out, iam_error *err)
+int iam_token_cache_get(iam_token_cache *c, iam_cache_item **out, iam_error *err)
 {
     pthread_mutex_lock(&c->mu);
     for (;;) {
@@ -123,7 +130,7 @@ int iam_token_cache_get(iam_token_cache *c, iam_token **out, iam_error *err)
         if (usable(c, now)) {
             if (!c->fetching && now >= c->refresh_at_ms)
                 start_background_refresh(c, now);
-            *out = iam_token_retain(c->current);
+            *out = iam_cache_item_retain(c->current);
             pthread_mutex_unlock(&c->mu);
             return IAM_OK;
         }
@@ -136,7 +143,7 @@ int iam_token_cache_get(iam_token_cache *c, iam_token **out, iam_error *err)
         if (c->last_status == IAM_OK && c->current) {
             /* The token just issued, even if it arrived nearly expired: asking
              * again at once would only hammer the token service. */
-            *out = iam_token_retain(c->current);
+            *out = iam_cache_item_retain(c->current);
             pthread_mutex_unlock(&c->mu);
             return IAM_OK;
         }
@@ -153,14 +160,14 @@ int iam_token_cache_get(iam_token_cache *c, iam_token **out, iam_error *err)
     /* This caller fetches; the others wait on `done`. */
     c->fetching = 1;
     pthread_mutex_unlock(&c->mu);
-    iam_token *tok = NULL;
+    iam_cache_item *item = NULL;
     iam_error local;
     iam_error_clear(&local);
-    int status = c->fetch(c->owner, &tok, &local);
+    int status = c->fetch(c->owner, &item, &local);
     pthread_mutex_lock(&c->mu);
-    finish_fetch(c, status, tok, &local);
+    finish_fetch(c, status, item, &local);
     if (status == IAM_OK)
-        *out = iam_token_retain(c->current);
+        *out = iam_cache_item_retain(c->current);
     else if (err)
         *err = local;
     pthread_mutex_unlock(&c->mu);
@@ -191,7 +198,7 @@ uint64_t iam_token_cache_peek(iam_token_cache *c, int64_t *fresh_until_ms)
 void iam_token_cache_invalidate(iam_token_cache *c)
 {
     pthread_mutex_lock(&c->mu);
-    iam_token_release(c->current);
+    iam_cache_item_release(c->current);
     c->current = NULL;
     pthread_mutex_unlock(&c->mu);
 }

@@ -1,20 +1,21 @@
-/* A single-flight token cache with background refresh (PROTOCOLS §4). */
+/* A single-flight cache of one token (or set of credentials) with background
+ * refresh (PROTOCOLS §4). */
 #ifndef IAMCORE_TOKEN_CACHE_H
 #define IAMCORE_TOKEN_CACHE_H
 
 #include "iamcore.h"
-#include "token.h"
+#include "cache_item.h"
 
 #include <pthread.h>
 
-/* Fetch a fresh token (blocking). Called with no lock held, by one thread at a
+/* Fetch a fresh item (blocking). Called with no lock held, by one thread at a
  * time per cache. */
-typedef int (*iam_fetch_fn)(void *owner, iam_token **out, iam_error *err);
+typedef int (*iam_fetch_fn)(void *owner, iam_cache_item **out, iam_error *err);
 
 typedef struct iam_token_cache {
     pthread_mutex_t mu;
     pthread_cond_t done;      /* broadcast when a fetch finishes */
-    iam_token *current;       /* last token fetched, NULL if none */
+    iam_cache_item *current;  /* last item fetched, NULL if none */
     int64_t expires_at_ms;    /* current is unusable from here (exp - margin) */
     int64_t refresh_at_ms;    /* a refresh is due from here */
     int fetching;             /* a fetch is in flight */
@@ -22,6 +23,11 @@ typedef struct iam_token_cache {
     uint64_t next_generation;
     int last_status;          /* result of the last finished fetch */
     iam_error last_error;
+
+    /* Policy: an item is unusable margin_ms before it expires; its refresh is
+     * due refresh_lead_ms before it expires, or at 80 % of its lifetime when 0. */
+    int64_t margin_ms;
+    int64_t refresh_lead_ms;
 
     iam_fetch_fn fetch;
     void *owner;                       /* passed to fetch, retain and release */
@@ -35,7 +41,7 @@ int iam_token_cache_init(iam_token_cache *c, iam_fetch_fn fetch, void *owner,
 /* Only when no thread uses the cache any more (no fetch in flight). */
 void iam_token_cache_destroy(iam_token_cache *c);
 
-int iam_token_cache_get(iam_token_cache *c, iam_token **out, iam_error *err);
+int iam_token_cache_get(iam_token_cache *c, iam_cache_item **out, iam_error *err);
 uint64_t iam_token_cache_peek(iam_token_cache *c, int64_t *fresh_until_ms);
 void iam_token_cache_invalidate(iam_token_cache *c);
 

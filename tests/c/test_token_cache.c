@@ -2,6 +2,7 @@
 /* The cache's rules with a scripted fetch and a controlled clock. */
 #include "check.h"
 #include "error.h"
+#include "token.h"
 #include "token_cache.h"
 
 #include <pthread.h>
@@ -27,7 +28,7 @@ static atomic_int owners;
 static void retain_owner(void *p) { (void)p; atomic_fetch_add(&owners, 1); }
 static void release_owner(void *p) { (void)p; atomic_fetch_sub(&owners, 1); }
 
-static int scripted_fetch(void *p, iam_token **out, iam_error *err)
+static int scripted_fetch(void *p, iam_cache_item **out, iam_error *err)
 {
     script *s = p;
     int n = atomic_fetch_add(&s->calls, 1) + 1;
@@ -38,7 +39,8 @@ static int scripted_fetch(void *p, iam_token **out, iam_error *err)
     char value[32];
     int len = snprintf(value, sizeof value, "token-%d", n);
     int64_t now_s = atomic_load(&fake_now) / 1000 + s->iat_shift;
-    *out = iam_token_new(value, (size_t)len, now_s, now_s + s->lifetime);
+    iam_token *t = iam_token_new(value, (size_t)len, now_s, now_s + s->lifetime);
+    *out = &t->base;
     return IAM_OK;
 }
 
@@ -52,14 +54,14 @@ static void setup(iam_token_cache *c, script *s)
 static const char *get(iam_token_cache *c, int *status)
 {
     static char copy[64];
-    iam_token *t = NULL;
+    iam_cache_item *t = NULL;
     iam_error err;
     iam_error_clear(&err);
     *status = iam_token_cache_get(c, &t, &err);
     if (*status != IAM_OK)
         return NULL;
-    snprintf(copy, sizeof copy, "%s", iam_token_value(t));
-    iam_token_release(t);
+    snprintf(copy, sizeof copy, "%s", iam_token_value((iam_token *)t));
+    iam_cache_item_release(t);
     return copy;
 }
 
@@ -196,12 +198,12 @@ static void *call(void *p)
 {
     caller *k = p;
     pthread_barrier_wait(k->start);
-    iam_token *t = NULL;
+    iam_cache_item *t = NULL;
     iam_error err;
     k->status = iam_token_cache_get(k->c, &t, &err);
     if (t) {
-        snprintf(k->value, sizeof k->value, "%s", iam_token_value(t));
-        iam_token_release(t);
+        snprintf(k->value, sizeof k->value, "%s", iam_token_value((iam_token *)t));
+        iam_cache_item_release(t);
     }
     return NULL;
 }
