@@ -28,7 +28,7 @@ all: lib example
 
 lib: $(BUILD)/libiamcore.a $(BUILD)/libiamcore.so
 
-$(BUILD)/%.o: csrc/%.c csrc/include/iamcore.h $(wildcard csrc/*.h) | $(BUILD)
+$(BUILD)/%.o: csrc/%.c $(wildcard csrc/include/*.h) $(wildcard csrc/*.h) | $(BUILD)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(BUILD)/libiamcore.a: $(OBJ)
@@ -44,7 +44,7 @@ $(BUILD)/get_token: examples/c/get_token.c $(BUILD)/libiamcore.a
 
 # C tests link the objects directly (they reach internal functions too) and
 # run under AddressSanitizer and UndefinedBehaviorSanitizer.
-$(BUILD)/san/%.o: csrc/%.c csrc/include/iamcore.h $(wildcard csrc/*.h) | $(BUILD)/san
+$(BUILD)/san/%.o: csrc/%.c $(wildcard csrc/include/*.h) $(wildcard csrc/*.h) | $(BUILD)/san
 	$(CC) $(CPPFLAGS) -Icsrc $(WARN) $(SAN_FLAGS) -c $< -o $@
 
 $(BUILD)/san/test_%: tests/c/test_%.c tests/c/check.h tests/c/emulator.h $(SAN_OBJ)
@@ -53,7 +53,7 @@ $(BUILD)/san/test_%: tests/c/test_%.c tests/c/check.h tests/c/emulator.h $(SAN_O
 test-c: $(TESTS)
 	@tests/c/run.sh $(TESTS)
 
-$(BUILD)/tsan/%.o: csrc/%.c csrc/include/iamcore.h $(wildcard csrc/*.h) | $(BUILD)/tsan
+$(BUILD)/tsan/%.o: csrc/%.c $(wildcard csrc/include/*.h) $(wildcard csrc/*.h) | $(BUILD)/tsan
 	$(CC) $(CPPFLAGS) -Icsrc $(WARN) $(TSAN_FLAGS) -c $< -o $@
 
 $(BUILD)/tsan/test_%: tests/c/test_%.c tests/c/check.h $(TSAN_OBJ)

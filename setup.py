@@ -81,7 +81,7 @@ def native_extension():
         extra_compile_args=compile_args
         + ["-std=c11", "-Wall", "-Wextra", "-O2", "-fvisibility=hidden"],
         extra_link_args=link_args,
-        depends=[os.path.join("csrc", "include", "iamcore.h")]
+        depends=[rel(p) for p in glob.glob(os.path.join(HERE, "csrc", "include", "*.h"))]
         + [rel(p) for p in glob.glob(os.path.join(HERE, "csrc", "*.h"))],
     )
 

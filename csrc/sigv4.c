@@ -1,0 +1,961 @@
+/* AWS Signature Version 4: canonical request, string to sign, signing key and
+ * signature, for header signing (Authorization) and query signing (presigned
+ * URLs). Pure computation: no I/O, no global state. The secret key and every key
+ * derived from it are zeroed before returning. */
+/* POSIX functions (gmtime_r, …) under -std=c11. */
+#define _GNU_SOURCE
+#include "sigv4.h"
+
+#include "error.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
+#define MAX_SECRET_LEN 4096
+#define MAX_SCOPE_PART_LEN 128
+
+static const char HEX_UPPER[] = "0123456789ABCDEF";
+static const char HEX_LOWER[] = "0123456789abcdef";
+
+/* ---------------------------------------------------------------- characters */
+
+static int is_unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static unsigned char ascii_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/* Whitespace folded in header values: SP, HT, CR, LF, VT, FF. */
+static int is_fold_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+/* RFC 9110 token characters: method and header names. */
+static int is_tchar(unsigned char c)
+{
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+        return 1;
+    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int is_token(const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (!is_tchar(*p))
+            return 0;
+    return 1;
+}
+
+/* No control characters (the value ends up in a header or a URL). */
+static int is_printable(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Region and service: what AWS uses in scopes. */
+static int is_scope_part(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > MAX_SCOPE_PART_LEN)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* An access key ID goes into "Credential=<id>/<scope>, …": no separators. */
+static int is_access_key_id(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > MAX_SCOPE_PART_LEN)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c >= 0x7f || c == '/' || c == ',' || c == '=' || c == ';')
+            return 0;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- encoding */
+
+void iam_sigv4_append_encoded(iam_buf *b, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && is_unreserved(p[run]))
+            run++;
+        if (run > i) {
+            iam_buf_append(b, p + i, run - i);
+            i = run;
+            continue;
+        }
+        char enc[3] = {'%', HEX_UPPER[p[i] >> 4], HEX_UPPER[p[i] & 15]};
+        iam_buf_append(b, enc, 3);
+        i++;
+    }
+}
+
+/* Encode a path: '/' stays; with keep_escapes a valid %XX stays as it is. */
+static void append_encoded_path(iam_buf *b, const char *s, size_t n, int keep_escapes)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (is_unreserved(c) || c == '/') {
+            iam_buf_append(b, &c, 1);
+        } else if (keep_escapes && c == '%' && i + 2 < n && hex_value(p[i + 1]) >= 0 &&
+                   hex_value(p[i + 2]) >= 0) {
+            iam_buf_append(b, p + i, 3);
+            i += 2;
+        } else {
+            char enc[3] = {'%', HEX_UPPER[c >> 4], HEX_UPPER[c & 15]};
+            iam_buf_append(b, enc, 3);
+        }
+    }
+}
+
+/* Percent-decode n bytes of s into a new NUL-terminated string (*len its length).
+ * An invalid escape is kept literally; '+' stays '+'. */
+static char *percent_decode(const char *s, size_t n, size_t *len)
+{
+    char *d = malloc(n + 1);
+    if (!d)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < n && (hi = hex_value((unsigned char)s[i + 1])) >= 0 &&
+            (lo = hex_value((unsigned char)s[i + 2])) >= 0) {
+            d[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            d[o++] = s[i];
+        }
+    }
+    d[o] = '\0';
+    *len = o;
+    return d;
+}
+
+static void append_hex_lower(iam_buf *b, const unsigned char *bytes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char h[2] = {HEX_LOWER[bytes[i] >> 4], HEX_LOWER[bytes[i] & 15]};
+        iam_buf_append(b, h, 2);
+    }
+}
+
+static void hex_lower(char *out, const unsigned char *bytes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = HEX_LOWER[bytes[i] >> 4];
+        out[2 * i + 1] = HEX_LOWER[bytes[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* ---------------------------------------------------------------- crypto */
+
+static int sha256(const void *data, size_t n, unsigned char out[32])
+{
+    unsigned int len = 0;
+    if (!EVP_Digest(data ? data : "", n, out, &len, EVP_sha256(), NULL) || len != 32)
+        return -1;
+    return 0;
+}
+
+static int hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                       unsigned char out[32])
+{
+    unsigned int len = 0;
+    if (key_len > MAX_SECRET_LEN + 4)
+        return -1;
+    if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)msg, msg_len, out, &len) ||
+        len != 32)
+        return -1;
+    return 0;
+}
+
+/* signature = hex(HMAC(kSigning, string_to_sign)), where
+ * kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"). */
+static int compute_signature(const char *secret, const char *date8, const char *region,
+                             const char *service, const iam_buf *string_to_sign, char out[65])
+{
+    iam_buf k_secret = {0};
+    unsigned char k[32], sig[32];
+    int rc = -1;
+
+    iam_buf_append_str(&k_secret, "AWS4");
+    iam_buf_append_str(&k_secret, secret);
+    if (k_secret.oom)
+        goto done;
+    if (hmac_sha256(k_secret.data, k_secret.len, date8, 8, k) != 0 ||
+        hmac_sha256(k, sizeof k, region, strlen(region), k) != 0 ||
+        hmac_sha256(k, sizeof k, service, strlen(service), k) != 0 ||
+        hmac_sha256(k, sizeof k, "aws4_request", 12, k) != 0 ||
+        hmac_sha256(k, sizeof k, string_to_sign->data, string_to_sign->len, sig) != 0)
+        goto done;
+    hex_lower(out, sig, sizeof sig);
+    rc = 0;
+done:
+    iam_buf_free(&k_secret);
+    iam_wipe(k, sizeof k);
+    iam_wipe(sig, sizeof sig);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- date */
+
+static int format_date(int64_t t, char out[17])
+{
+    if (t < 0 || t > 253402300799) /* 9999-12-31T23:59:59Z */
+        return -1;
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm))
+        return -1;
+    if (strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) != 16)
+        return -1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- path */
+
+typedef struct span {
+    const char *p;
+    size_t n;
+} span;
+
+/* Append the canonical URI of path[0..n). */
+static int append_canonical_path(iam_buf *b, const char *path, size_t n, int normalize,
+                                 int double_encode)
+{
+    if (n == 0) {
+        iam_buf_append(b, "/", 1);
+        return 0;
+    }
+    if (!normalize) {
+        append_encoded_path(b, path, n, !double_encode);
+        return 0;
+    }
+    /* Split on '/', drop "" and ".", pop on "..", join; keep a trailing '/'. */
+    size_t max_segments = 1;
+    for (size_t i = 0; i < n; i++)
+        max_segments += path[i] == '/';
+    span *seg = malloc(max_segments * sizeof *seg);
+    if (!seg)
+        return -1;
+    size_t count = 0, start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && path[i] != '/')
+            continue;
+        const char *s = path + start;
+        size_t len = i - start;
+        start = i + 1;
+        if (len == 0 || (len == 1 && s[0] == '.'))
+            continue;
+        if (len == 2 && s[0] == '.' && s[1] == '.') {
+            if (count)
+                count--;
+            continue;
+        }
+        seg[count].p = s;
+        seg[count].n = len;
+        count++;
+    }
+    iam_buf_append(b, "/", 1);
+    for (size_t i = 0; i < count; i++) {
+        append_encoded_path(b, seg[i].p, seg[i].n, !double_encode);
+        if (i + 1 < count || path[n - 1] == '/')
+            iam_buf_append(b, "/", 1);
+    }
+    free(seg);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- query */
+
+typedef struct qparam {
+    char *key;   /* encoded */
+    char *value; /* encoded */
+} qparam;
+
+typedef struct qlist {
+    qparam *items;
+    size_t count;
+    size_t cap;
+} qlist;
+
+static void qlist_free(qlist *q)
+{
+    for (size_t i = 0; i < q->count; i++) {
+        iam_secret_free(q->items[i].key);
+        iam_secret_free(q->items[i].value);
+    }
+    free(q->items);
+    memset(q, 0, sizeof *q);
+}
+
+static char *encode_copy(const char *s, size_t n)
+{
+    iam_buf b = {0};
+    iam_sigv4_append_encoded(&b, s, n);
+    if (b.oom) {
+        iam_buf_free(&b);
+        return NULL;
+    }
+    if (!b.data) /* n == 0 */
+        return iam_strdup("");
+    return b.data; /* ownership passes; bytes past len were never written */
+}
+
+/* Add an already-decoded key and value. Returns -1 when out of memory. */
+static int qlist_add(qlist *q, const char *key, size_t key_len, const char *value,
+                     size_t value_len)
+{
+    if (q->count == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 8;
+        qparam *items = malloc(cap * sizeof *items);
+        if (!items)
+            return -1;
+        if (q->count)
+            memcpy(items, q->items, q->count * sizeof *items);
+        free(q->items);
+        q->items = items;
+        q->cap = cap;
+    }
+    char *k = encode_copy(key, key_len);
+    char *v = encode_copy(value, value_len);
+    if (!k || !v) {
+        iam_secret_free(k);
+        iam_secret_free(v);
+        return -1;
+    }
+    q->items[q->count].key = k;
+    q->items[q->count].value = v;
+    q->count++;
+    return 0;
+}
+
+static int qparam_compare(const void *a, const void *b)
+{
+    const qparam *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : strcmp(x->value, y->value);
+}
+
+static const char *const RESERVED_PARAMS[] = {
+    "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date",      "X-Amz-Expires",
+    "X-Amz-SignedHeaders", "X-Amz-Security-Token", "X-Amz-Signature",
+};
+
+/* Parse the query (without '?'), decoding each key and value. In query mode a
+ * parameter the signer adds itself is an error (1 returned, name in *bad). */
+static int parse_query(qlist *q, const char *query, int check_reserved, const char **bad)
+{
+    const char *p = query;
+    while (*p) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        if (n) {
+            const char *eq = memchr(p, '=', n);
+            size_t kn = eq ? (size_t)(eq - p) : n;
+            size_t klen, vlen;
+            char *k = percent_decode(p, kn, &klen);
+            char *v = eq ? percent_decode(eq + 1, n - kn - 1, &vlen) : iam_strdup("");
+            if (!eq)
+                vlen = 0;
+            if (!k || !v) {
+                iam_secret_free(k);
+                iam_secret_free(v);
+                return -1;
+            }
+            int rc = 0;
+            if (check_reserved) {
+                for (size_t i = 0; i < sizeof RESERVED_PARAMS / sizeof RESERVED_PARAMS[0]; i++)
+                    if (strlen(RESERVED_PARAMS[i]) == klen &&
+                        strcasecmp(RESERVED_PARAMS[i], k) == 0) {
+                        *bad = RESERVED_PARAMS[i];
+                        rc = 1;
+                    }
+            }
+            if (rc == 0 && qlist_add(q, k, klen, v, vlen) != 0)
+                rc = -1;
+            /* k/v may contain NULs from %00: wipe by length, not strlen. */
+            iam_wipe(k, klen);
+            iam_wipe(v, vlen);
+            free(k);
+            free(v);
+            if (rc)
+                return rc;
+        }
+        if (!amp)
+            break;
+        p = amp + 1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- headers */
+
+/* Sent but never signed: hop-by-hop headers and ones that proxies or HTTP
+ * clients rewrite (the union of botocore's and aws-c-auth's lists). */
+static const char *const UNSIGNED_HEADERS[] = {
+    "connection",          "expect",           "keep-alive", "proxy-authenticate",
+    "proxy-authorization", "te",               "trailer",    "transfer-encoding",
+    "upgrade",             "user-agent",       "x-amzn-trace-id",
+    "sec-websocket-key",   "sec-websocket-protocol",         "sec-websocket-version",
+};
+
+/* Added by the signer; the caller must not pass them. */
+static const char *const SIGNER_HEADERS[] = {
+    "Authorization", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256",
+};
+
+typedef struct hentry {
+    char *name;        /* lower-cased copy */
+    const char *value; /* borrowed */
+    size_t index;      /* original position, for a stable sort */
+} hentry;
+
+static int hentry_compare(const void *a, const void *b)
+{
+    const hentry *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (c)
+        return c;
+    return x->index < y->index ? -1 : (x->index > y->index ? 1 : 0);
+}
+
+static int name_in(const char *name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(name, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Trim, and fold every run of whitespace (line breaks of continued values
+ * included) into one space. */
+static void append_header_value(iam_buf *b, const char *v)
+{
+    const unsigned char *p = (const unsigned char *)v;
+    while (*p && is_fold_space(*p))
+        p++;
+    int pending_space = 0;
+    for (; *p; p++) {
+        if (is_fold_space(*p)) {
+            pending_space = 1;
+            continue;
+        }
+        if (pending_space)
+            iam_buf_append(b, " ", 1);
+        pending_space = 0;
+        iam_buf_append(b, p, 1);
+    }
+}
+
+/* ---------------------------------------------------------------- compute */
+
+static void result_init(iam_sigv4_result *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void iam_sigv4_result_free(iam_sigv4_result *r)
+{
+    if (!r)
+        return;
+    iam_buf_free(&r->canonical_request);
+    iam_buf_free(&r->string_to_sign);
+    iam_buf_free(&r->signed_headers);
+    iam_buf_free(&r->credential);
+    iam_wipe(r, sizeof *r);
+    result_init(r);
+}
+
+static iam_status check_params(const iam_sigv4_params *params, const iam_sigv4_request *req,
+                               iam_sigv4_mode mode, iam_error *err)
+{
+    if (!params)
+        return iam_error_set(err, IAM_E_CONFIG, "sigv4: params is NULL");
+    if (params->version != IAM_SIGV4_PARAMS_VERSION)
+        return iam_error_set(err, IAM_E_CONFIG,
+                             "sigv4: params.version is %u, expected %u (start from "
+                             "IAM_SIGV4_PARAMS_INIT)",
+                             params->version, IAM_SIGV4_PARAMS_VERSION);
+    if (!is_scope_part(params->service))
+        return iam_error_set(err, IAM_E_CONFIG,
+                             "sigv4: service must be 1-128 characters of A-Z a-z 0-9 - _ .");
+    if (!is_scope_part(params->region))
+        return iam_error_set(err, IAM_E_CONFIG,
+                             "sigv4: region must be 1-128 characters of A-Z a-z 0-9 - _ .");
+    const iam_aws_credentials *c = params->credentials;
+    if (!c)
+        return iam_error_set(err, IAM_E_CONFIG, "sigv4: credentials is NULL");
+    if (!is_access_key_id(c->access_key_id))
+        return iam_error_set(err, IAM_E_CONFIG,
+                             "sigv4: access_key_id is missing or contains a space, a control "
+                             "character or one of / , = ;");
+    if (!c->secret_access_key || !*c->secret_access_key ||
+        strlen(c->secret_access_key) > MAX_SECRET_LEN)
+        return iam_error_set(err, IAM_E_CONFIG,
+                             "sigv4: secret_access_key is missing or too long");
+    if (c->session_token && !is_printable(c->session_token))
+        return iam_error_set(err, IAM_E_CONFIG,
+                             "sigv4: session_token contains a control character");
+    if (params->timestamp < 0)
+        return iam_error_set(err, IAM_E_CONFIG, "sigv4: timestamp is negative");
+    if (params->payload_hash &&
+        (!*params->payload_hash || strlen(params->payload_hash) > IAM_SIGV4_MAX_PAYLOAD_HASH ||
+         !is_token(params->payload_hash)))
+        return iam_error_set(err, IAM_E_CONFIG,
+                             "sigv4: payload_hash must be 1-64 characters without spaces");
+    if (mode == IAM_SIGV4_QUERY && (params->expires < 1 || params->expires > IAM_SIGV4_MAX_EXPIRES))
+        return iam_error_set(err, IAM_E_CONFIG, "sigv4: expires must be 1..%ld seconds",
+                             IAM_SIGV4_MAX_EXPIRES);
+    if (!req->method || !is_token(req->method))
+        return iam_error_set(err, IAM_E_CONFIG, "sigv4: method is missing or not an HTTP token");
+    if (!req->target || req->target[0] != '/' || !is_printable(req->target))
+        return iam_error_set(err, IAM_E_CONFIG,
+                             "sigv4: target must start with '/' and contain no control "
+                             "characters");
+    if (req->header_count && !req->headers)
+        return iam_error_set(err, IAM_E_CONFIG, "sigv4: headers is NULL");
+    if (req->body_len && !req->body)
+        return iam_error_set(err, IAM_E_CONFIG, "sigv4: body is NULL");
+    return IAM_OK;
+}
+
+/* Canonical headers block ("name:value\n" …) into *block, names into *signed_names. */
+static iam_status build_headers(iam_buf *block, iam_buf *signed_names, iam_sigv4_mode mode,
+                                const iam_sigv4_params *params, const iam_sigv4_request *req,
+                                const iam_sigv4_result *r, iam_error *err)
+{
+    const char *token = params->credentials->session_token;
+    const char *extra_names[3], *extra_values[3];
+    size_t n = 0, extra = 0;
+    int have_host = 0;
+    iam_status st = IAM_OK;
+    hentry *h = calloc(req->header_count + 3, sizeof *h);
+    if (!h)
+        return iam_error_set(err, IAM_E_NOMEM, "sigv4: out of memory");
+
+    for (size_t i = 0; i < req->header_count; i++) {
+        const iam_header *in = &req->headers[i];
+        if (!in->name || !is_token(in->name)) {
+            st = iam_error_set(err, IAM_E_CONFIG, "sigv4: header %zu has an invalid name", i);
+            goto done;
+        }
+        if (!in->value) {
+            st = iam_error_set(err, IAM_E_CONFIG, "sigv4: header \"%s\" has a NULL value",
+                               in->name);
+            goto done;
+        }
+        if (name_in(in->name, SIGNER_HEADERS, sizeof SIGNER_HEADERS / sizeof *SIGNER_HEADERS)) {
+            st = iam_error_set(err, IAM_E_CONFIG,
+                               "sigv4: header \"%s\" is added by the signer; do not pass it",
+                               in->name);
+            goto done;
+        }
+        if (strcasecmp(in->name, "host") == 0)
+            have_host = 1;
+        if (name_in(in->name, UNSIGNED_HEADERS, sizeof UNSIGNED_HEADERS / sizeof *UNSIGNED_HEADERS))
+            continue;
+        h[n].name = iam_strdup(in->name);
+        if (!h[n].name) {
+            st = iam_error_set(err, IAM_E_NOMEM, "sigv4: out of memory");
+            goto done;
+        }
+        for (char *p = h[n].name; *p; p++)
+            *p = (char)ascii_lower((unsigned char)*p);
+        h[n].value = in->value;
+        h[n].index = i;
+        n++;
+    }
+    if (!have_host) {
+        st = iam_error_set(err, IAM_E_CONFIG, "sigv4: a Host header is required");
+        goto done;
+    }
+
+    /* What the signer adds (and signs) itself. */
+    if (r->has_token && !params->omit_session_token && mode == IAM_SIGV4_HEADERS) {
+        extra_names[extra] = "x-amz-security-token";
+        extra_values[extra++] = token;
+    }
+    if (mode == IAM_SIGV4_HEADERS) {
+        extra_names[extra] = "x-amz-date";
+        extra_values[extra++] = r->amz_date;
+        if (params->sign_body) {
+            extra_names[extra] = "x-amz-content-sha256";
+            extra_values[extra++] = r->payload_hash;
+        }
+    }
+    for (size_t i = 0; i < extra; i++) {
+        h[n].name = iam_strdup(extra_names[i]);
+        if (!h[n].name) {
+            st = iam_error_set(err, IAM_E_NOMEM, "sigv4: out of memory");
+            goto done;
+        }
+        h[n].value = extra_values[i];
+        h[n].index = req->header_count + i;
+        n++;
+    }
+
+    qsort(h, n, sizeof *h, hentry_compare);
+    for (size_t i = 0; i < n; i++) {
+        int same = i > 0 && strcmp(h[i].name, h[i - 1].name) == 0;
+        if (same) {
+            iam_buf_append(block, ",", 1);
+        } else {
+            if (i > 0) {
+                iam_buf_append(block, "\n", 1);
+                iam_buf_append(signed_names, ";", 1);
+            }
+            iam_buf_append_str(block, h[i].name);
+            iam_buf_append(block, ":", 1);
+            iam_buf_append_str(signed_names, h[i].name);
+        }
+        append_header_value(block, h[i].value);
+    }
+    iam_buf_append(block, "\n", 1);
+    if (block->oom || signed_names->oom)
+        st = iam_error_set(err, IAM_E_NOMEM, "sigv4: out of memory");
+done:
+    for (size_t i = 0; i < n; i++)
+        free(h[i].name);
+    free(h);
+    return st;
+}
+
+/* The canonical query string: the target's parameters (decoded, re-encoded),
+ * plus the authentication parameters in query mode, sorted. */
+static iam_status build_query(iam_buf *out, const char *query, iam_sigv4_mode mode,
+                              const iam_sigv4_params *params, const iam_sigv4_result *r,
+                              iam_error *err)
+{
+    const iam_aws_credentials *cred = params->credentials;
+    qlist q = {0};
+    iam_status st = IAM_OK;
+    const char *bad = NULL;
+    char expires[24];
+    int rc = query ? parse_query(&q, query, mode == IAM_SIGV4_QUERY, &bad) : 0;
+
+    if (rc == 1) {
+        st = iam_error_set(err, IAM_E_CONFIG,
+                           "sigv4: the target's query already has %s; the signer adds it", bad);
+        goto done;
+    }
+    if (rc != 0)
+        goto oom;
+    if (mode == IAM_SIGV4_QUERY) {
+        const char *names[6] = {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date",
+                                "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Security-Token"};
+        const char *values[6] = {SIGV4_ALGORITHM, r->credential.data, r->amz_date, expires,
+                                 r->signed_headers.data, cred->session_token};
+        size_t count = (r->has_token && !params->omit_session_token) ? 6 : 5;
+        snprintf(expires, sizeof expires, "%ld", r->expires);
+        for (size_t i = 0; i < count; i++)
+            if (qlist_add(&q, names[i], strlen(names[i]), values[i], strlen(values[i])) != 0)
+                goto oom;
+    }
+    if (q.count)
+        qsort(q.items, q.count, sizeof *q.items, qparam_compare);
+    for (size_t i = 0; i < q.count; i++) {
+        if (i)
+            iam_buf_append(out, "&", 1);
+        iam_buf_append_str(out, q.items[i].key);
+        iam_buf_append(out, "=", 1);
+        iam_buf_append_str(out, q.items[i].value);
+    }
+    if (!out->oom)
+        goto done;
+oom:
+    st = iam_error_set(err, IAM_E_NOMEM, "sigv4: out of memory");
+done:
+    qlist_free(&q);
+    return st;
+}
+
+/* "AWS4-HMAC-SHA256\n<date>\n<scope>\n<hex sha256 of the canonical request>" */
+static iam_status build_string_to_sign(iam_sigv4_result *r, size_t akid_len, iam_error *err)
+{
+    unsigned char md[32];
+    if (sha256(r->canonical_request.data, r->canonical_request.len, md) != 0)
+        return iam_error_set(err, IAM_E_INTERNAL, "sigv4: SHA-256 failed");
+    iam_buf *sts = &r->string_to_sign;
+    iam_buf_append_str(sts, SIGV4_ALGORITHM "\n");
+    iam_buf_append_str(sts, r->amz_date);
+    iam_buf_append(sts, "\n", 1);
+    /* the scope is the credential without "<AKID>/" */
+    iam_buf_append(sts, r->credential.data + akid_len + 1, r->credential.len - akid_len - 1);
+    iam_buf_append(sts, "\n", 1);
+    append_hex_lower(sts, md, sizeof md);
+    return sts->oom ? iam_error_set(err, IAM_E_NOMEM, "sigv4: out of memory") : IAM_OK;
+}
+
+iam_status iam_sigv4_compute(iam_sigv4_result *out, iam_sigv4_mode mode,
+                             const iam_sigv4_params *params, const iam_sigv4_request *req,
+                             iam_error *err)
+{
+    iam_buf headers_block = {0}, query = {0};
+    iam_buf *cr = out ? &out->canonical_request : NULL;
+    const iam_aws_credentials *cred;
+    const char *qmark;
+    size_t path_len;
+    int64_t now;
+    char date8[9];
+    iam_status st;
+
+    if (!out)
+        return iam_error_set(err, IAM_E_CONFIG, "sigv4: out is NULL");
+    result_init(out);
+    if (!req)
+        return iam_error_set(err, IAM_E_CONFIG, "sigv4: request is NULL");
+    st = check_params(params, req, mode, err);
+    if (st != IAM_OK)
+        return st;
+    cred = params->credentials;
+
+    /* Time, expiry, credential scope. */
+    now = params->timestamp ? params->timestamp : (int64_t)time(NULL);
+    if (format_date(now, out->amz_date) != 0)
+        return iam_error_set(err, IAM_E_CONFIG, "sigv4: timestamp is outside years 1970..9999");
+    if (cred->expiration && cred->expiration <= now)
+        return iam_error_set(err, IAM_E_CONFIG, "sigv4: the credentials have expired");
+    out->expires = params->expires;
+    if (cred->expiration && mode == IAM_SIGV4_QUERY && cred->expiration - now < out->expires)
+        out->expires = (long)(cred->expiration - now);
+    out->has_token = cred->session_token && *cred->session_token;
+    memcpy(date8, out->amz_date, 8);
+    date8[8] = '\0';
+    iam_buf_append_str(&out->credential, cred->access_key_id);
+    iam_buf_append(&out->credential, "/", 1);
+    iam_buf_append_str(&out->credential, date8);
+    iam_buf_append(&out->credential, "/", 1);
+    iam_buf_append_str(&out->credential, params->region);
+    iam_buf_append(&out->credential, "/", 1);
+    iam_buf_append_str(&out->credential, params->service);
+    iam_buf_append_str(&out->credential, "/aws4_request");
+    if (out->credential.oom)
+        goto oom;
+
+    /* Payload hash. */
+    if (params->payload_hash) {
+        memcpy(out->payload_hash, params->payload_hash, strlen(params->payload_hash) + 1);
+    } else {
+        unsigned char md[32];
+        if (sha256(req->body, req->body_len, md) != 0) {
+            st = iam_error_set(err, IAM_E_INTERNAL, "sigv4: SHA-256 failed");
+            goto fail;
+        }
+        hex_lower(out->payload_hash, md, sizeof md);
+    }
+
+    /* Headers before the query: query signing lists the signed headers in it. */
+    st = build_headers(&headers_block, &out->signed_headers, mode, params, req, out, err);
+    if (st != IAM_OK)
+        goto fail;
+    qmark = strchr(req->target, '?');
+    path_len = qmark ? (size_t)(qmark - req->target) : strlen(req->target);
+    st = build_query(&query, qmark ? qmark + 1 : NULL, mode, params, out, err);
+    if (st != IAM_OK)
+        goto fail;
+
+    /* Canonical request: method, path, query, headers, signed headers, payload. */
+    iam_buf_append_str(cr, req->method);
+    iam_buf_append(cr, "\n", 1);
+    if (append_canonical_path(cr, req->target, path_len, params->normalize_path,
+                              params->double_encode_path) != 0)
+        goto oom;
+    iam_buf_append(cr, "\n", 1);
+    iam_buf_append(cr, query.data, query.len);
+    iam_buf_append(cr, "\n", 1);
+    iam_buf_append(cr, headers_block.data, headers_block.len);
+    iam_buf_append(cr, "\n", 1);
+    iam_buf_append(cr, out->signed_headers.data, out->signed_headers.len);
+    iam_buf_append(cr, "\n", 1);
+    iam_buf_append_str(cr, out->payload_hash);
+    if (cr->oom)
+        goto oom;
+
+    st = build_string_to_sign(out, strlen(cred->access_key_id), err);
+    if (st != IAM_OK)
+        goto fail;
+    if (compute_signature(cred->secret_access_key, date8, params->region, params->service,
+                          &out->string_to_sign, out->signature) != 0) {
+        st = iam_error_set(err, IAM_E_INTERNAL, "sigv4: HMAC-SHA256 failed");
+        goto fail;
+    }
+    iam_buf_free(&headers_block);
+    iam_buf_free(&query);
+    return IAM_OK;
+
+oom:
+    st = iam_error_set(err, IAM_E_NOMEM, "sigv4: out of memory");
+fail:
+    iam_buf_free(&headers_block);
+    iam_buf_free(&query);
+    iam_sigv4_result_free(out);
+    return st;
+}
+
+/* ---------------------------------------------------------------- public API */
+
+void iam_aws_string_free(char *s)
+{
+    iam_secret_free(s);
+}
+
+void iam_sigv4_headers_free(iam_sigv4_headers *h)
+{
+    if (!h)
+        return;
+    if (h->storage_) {
+        iam_wipe(h->storage_, h->storage_len_);
+        free(h->storage_);
+    }
+    iam_wipe(h, sizeof *h);
+    memset(h, 0, sizeof *h);
+}
+
+iam_status iam_sigv4_sign_headers(iam_sigv4_headers *out, const iam_sigv4_params *params,
+                                  const char *method, const char *target,
+                                  const iam_header *headers, size_t header_count,
+                                  const void *body, size_t body_len, iam_error *err)
+{
+    if (!out)
+        return iam_error_set(err, IAM_E_CONFIG, "sigv4: out is NULL");
+    memset(out, 0, sizeof *out);
+    iam_sigv4_request req = {method, target, headers, header_count, body, body_len};
+    iam_sigv4_result r;
+    iam_status st = iam_sigv4_compute(&r, IAM_SIGV4_HEADERS, params, &req, err);
+    if (st != IAM_OK)
+        return st;
+
+    /* All values in one block: token, date, content hash, authorization. */
+    static const char *const names[4] = {"X-Amz-Security-Token", "X-Amz-Date",
+                                         "x-amz-content-sha256", "Authorization"};
+    size_t offsets[4];
+    int present[4] = {r.has_token, 1, params->sign_body != 0, 1};
+    iam_buf b = {0};
+    for (int i = 0; i < 4; i++) {
+        offsets[i] = b.len;
+        if (!present[i])
+            continue;
+        switch (i) {
+        case 0: iam_buf_append_str(&b, params->credentials->session_token); break;
+        case 1: iam_buf_append_str(&b, r.amz_date); break;
+        case 2: iam_buf_append_str(&b, r.payload_hash); break;
+        default:
+            iam_buf_append_str(&b, SIGV4_ALGORITHM " Credential=");
+            iam_buf_append(&b, r.credential.data, r.credential.len);
+            iam_buf_append_str(&b, ", SignedHeaders=");
+            iam_buf_append(&b, r.signed_headers.data, r.signed_headers.len);
+            iam_buf_append_str(&b, ", Signature=");
+            iam_buf_append_str(&b, r.signature);
+            break;
+        }
+        iam_buf_append(&b, "", 1); /* keep the NUL between values */
+    }
+    if (b.oom) {
+        iam_buf_free(&b);
+        iam_sigv4_result_free(&r);
+        return iam_error_set(err, IAM_E_NOMEM, "sigv4: out of memory");
+    }
+    out->storage_ = b.data;
+    out->storage_len_ = b.cap;
+    for (int i = 0; i < 4; i++) {
+        if (!present[i])
+            continue;
+        out->headers[out->count].name = names[i];
+        out->headers[out->count].value = b.data + offsets[i];
+        out->count++;
+    }
+    memcpy(out->signature, r.signature, sizeof out->signature);
+    iam_sigv4_result_free(&r);
+    return IAM_OK;
+}
+
+iam_status iam_sigv4_presign(char **out, const iam_sigv4_params *params, const char *method,
+                             const char *target, const iam_header *headers, size_t header_count,
+                             const void *body, size_t body_len, iam_error *err)
+{
+    if (!out)
+        return iam_error_set(err, IAM_E_CONFIG, "sigv4: out is NULL");
+    *out = NULL;
+    iam_sigv4_request req = {method, target, headers, header_count, body, body_len};
+    iam_sigv4_result r;
+    iam_status st = iam_sigv4_compute(&r, IAM_SIGV4_QUERY, params, &req, err);
+    if (st != IAM_OK)
+        return st;
+
+    /* The target as given, then our parameters in AWS's signer order. */
+    iam_buf b = {0};
+    size_t tlen = strlen(target);
+    const char *qmark = strchr(target, '?');
+    iam_buf_append(&b, target, tlen);
+    if (!qmark)
+        iam_buf_append(&b, "?", 1);
+    else if (target[tlen - 1] != '?' && target[tlen - 1] != '&')
+        iam_buf_append(&b, "&", 1);
+    char expires[24];
+    snprintf(expires, sizeof expires, "%ld", r.expires);
+    iam_buf_append_str(&b, "X-Amz-Algorithm=" SIGV4_ALGORITHM "&X-Amz-Credential=");
+    iam_sigv4_append_encoded(&b, r.credential.data, r.credential.len);
+    iam_buf_append_str(&b, "&X-Amz-Date=");
+    iam_buf_append_str(&b, r.amz_date);
+    iam_buf_append_str(&b, "&X-Amz-SignedHeaders=");
+    iam_sigv4_append_encoded(&b, r.signed_headers.data, r.signed_headers.len);
+    iam_buf_append_str(&b, "&X-Amz-Expires=");
+    iam_buf_append_str(&b, expires);
+    if (r.has_token) {
+        const char *tok = params->credentials->session_token;
+        iam_buf_append_str(&b, "&X-Amz-Security-Token=");
+        iam_sigv4_append_encoded(&b, tok, strlen(tok));
+    }
+    iam_buf_append_str(&b, "&X-Amz-Signature=");
+    iam_buf_append_str(&b, r.signature);
+    iam_sigv4_result_free(&r);
+    if (b.oom) {
+        iam_buf_free(&b);
+        return iam_error_set(err, IAM_E_NOMEM, "sigv4: out of memory");
+    }
+    *out = b.data; /* bytes past the NUL were never written: iam_aws_string_free wipes all */
+    return IAM_OK;
+}
