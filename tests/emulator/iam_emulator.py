@@ -30,7 +30,12 @@ import sys
 import tempfile
 import threading
 import time
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
+
+try:  # the AWS credential endpoints (README.md, "AWS endpoints")
+    from . import aws_endpoints
+except ImportError:
+    import aws_endpoints
 
 TOKEN_PATH = "/identity/token"
 CONTROL_PREFIX = "/_emulator/"
@@ -42,7 +47,8 @@ HANDSHAKE_TIMEOUT = 5.0  # seconds a client gets to finish the TLS handshake
 SETTING_TYPES = {"lifetime": int, "iat_offset": int, "delay_ms": float,
                  "expires_in": bool, "expiration": bool, "jwt": bool}
 ISSUE_TOKEN = object()  # marks "answer with a normal token" (a queued "json" may be null)
-RESPONSE_KEYS = {"status", "json", "body", "headers", "delay_ms", "hang", "truncate", "token", "error"}
+RESPONSE_KEYS = {"status", "json", "body", "headers", "delay_ms", "hang", "truncate", "token",
+                 "error", "endpoint"}
 
 # A private openssl config so the result does not depend on the system's openssl.cnf.
 OPENSSL_CONFIG = """\
@@ -136,6 +142,7 @@ def check_response(r) -> dict:
     delay = r.get("delay_ms", 0)
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
         raise ValueError("delay_ms must be a non-negative number")
+    aws_endpoints.check_endpoint(r.get("endpoint", "iam"))
     return copy.deepcopy(r)
 
 
@@ -146,6 +153,7 @@ class State:
         self.lock = threading.Lock()
         self.default_lifetime = lifetime
         self.settings = self._defaults()
+        self.aws = aws_endpoints.AwsState()
         self.requests: list[dict] = []
         self.queue: list[dict] = []
         # Serials are never reset, so tokens and transaction ids stay unique for the process.
@@ -161,18 +169,26 @@ class State:
             self.requests.clear()
             self.queue.clear()
             self.settings = self._defaults()
+        self.aws.reset()
 
-    def record(self, entry: dict) -> tuple[int, dict | None, dict]:
-        """Record a token-endpoint request; return (serial, next queued response, settings)."""
+    def record(self, entry: dict, take: bool) -> tuple[int, dict | None, dict]:
+        """Record a request; return (serial, the next queued response for its endpoint if
+        `take`, settings)."""
         with self.lock:
             self.request_serial += 1
             self.requests.append(entry)
-            queued = self.queue.pop(0) if entry["method"] == "POST" and self.queue else None
+            queued = None
+            if take:
+                for i, r in enumerate(self.queue):
+                    if r.get("endpoint", "iam") == entry["endpoint"]:
+                        queued = self.queue.pop(i)
+                        break
             return self.request_serial, queued, dict(self.settings)
 
-    def recorded(self) -> list[dict]:
+    def recorded(self, endpoints=None) -> list[dict]:
         with self.lock:
-            return copy.deepcopy(self.requests)
+            return copy.deepcopy([r for r in self.requests
+                                  if endpoints is None or r["endpoint"] in endpoints])
 
     def update_settings(self, changes: dict) -> dict:
         checked = {key: check_setting(key, value) for key, value in changes.items()}
@@ -282,9 +298,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return self.send_json(400, {"error": "bad Content-Length or chunk size"})
         if url.path.startswith(CONTROL_PREFIX):
-            self.control(url.path[len(CONTROL_PREFIX):], body)
+            self.control(url.path[len(CONTROL_PREFIX):], body, url.query)
         elif url.path == TOKEN_PATH:
             self.token_endpoint(url, body)
+        elif endpoint := aws_endpoints.classify(url.path):
+            aws_endpoints.handle(self, url, body, endpoint)
         else:
             self.send_json(404, {"error": "not found", "method": self.command, "path": url.path})
 
@@ -307,7 +325,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     # --- control API -------------------------------------------------------------------
-    def control(self, name: str, raw: bytes):
+    def control(self, name: str, raw: bytes, query: str = ""):
         state = self.server.emulator.state
         try:
             data = json.loads(raw) if raw.strip() else {}
@@ -319,14 +337,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 state.reset()
                 return self.send_json(200, {"ok": True})
             if route == ("GET", "requests"):
-                requests = state.recorded()
+                wanted = aws_endpoints.parse_endpoint_filter(parse_qs(query).get("endpoint", []))
+                requests = state.recorded(wanted)
                 return self.send_json(200, {"count": len(requests), "requests": requests})
             if route == ("GET", "token-settings"):
                 return self.send_json(200, state.get_settings())
+            if route == ("GET", "aws-settings"):
+                return self.send_json(200, state.aws.get_settings())
             if not isinstance(data, dict):
                 raise ValueError("request body must be a JSON object")
             if route == ("POST", "token-settings"):
                 return self.send_json(200, state.update_settings(data))
+            if route == ("POST", "aws-settings"):
+                return self.send_json(200, state.aws.update_settings(data))
             if route == ("POST", "enqueue"):
                 return self.send_json(200, {"queued": state.enqueue(data.get("responses"))})
         except ValueError as e:
@@ -335,8 +358,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              "path": CONTROL_PREFIX + name})
 
     # --- token endpoint ----------------------------------------------------------------
-    def token_endpoint(self, url, raw: bytes):
-        emulator = self.server.emulator
+    def record_request(self, url, raw: bytes, endpoint: str, take: bool):
+        """Record a request (IAM or AWS); return (serial, queued response, settings, form)."""
         headers: dict[str, str] = {}
         for name, value in self.headers.items():
             name = name.lower()
@@ -346,9 +369,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for name, value in parse_qsl(text, keep_blank_values=True):
             form.setdefault(name, value)  # a repeated field keeps its first value
         # Recorded before any delay or hang, so a test can see that the request arrived.
-        n, queued, settings = emulator.state.record({
+        n, queued, settings = self.server.emulator.state.record({
             "method": self.command, "path": url.path, "query": url.query, "headers": headers,
-            "body": text, "form": form, "time": time.time(), "scheme": self.server.scheme})
+            "body": text, "form": form, "time": time.time(), "scheme": self.server.scheme,
+            "endpoint": endpoint}, take)
+        return n, queued, settings, form
+
+    def token_endpoint(self, url, raw: bytes):
+        emulator = self.server.emulator
+        n, queued, settings, form = self.record_request(url, raw, "iam", self.command == "POST")
         chosen = queued is not None  # an empty queued object {} still counts as queued
         queued = queued or {}
         if queued.get("hang"):
@@ -527,8 +556,14 @@ class Emulator:
     def token_settings(self, **changes) -> dict:
         return self.state.update_settings(changes)
 
-    def requests(self) -> list[dict]:
-        return self.state.recorded()
+    def aws_settings(self, **changes) -> dict:
+        return self.state.aws.update_settings(changes)
+
+    def requests(self, endpoint=None) -> list[dict]:
+        """Recorded requests; `endpoint`: a name or a list of names to keep."""
+        if isinstance(endpoint, str):
+            endpoint = [endpoint]
+        return self.state.recorded(aws_endpoints.parse_endpoint_filter(endpoint or []))
 
 
 def main(argv=None) -> int:
