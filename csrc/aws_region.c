@@ -1,8 +1,10 @@
 /* Which AWS region to sign for, when the caller did not say: the environment,
  * then (by the caller) the profile, then the endpoint's own host name. */
 #define _GNU_SOURCE
+#include "aws_ini.h"
 #include "aws_region.h"
 #include "error.h"
+#include "iamcore_aws.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -84,4 +86,38 @@ int iam_aws_region_from_env(char *out, size_t cap)
         }
     }
     return -1;
+}
+
+iam_status iam_aws_region_resolve(char *out, size_t cap, const char *region, const char *profile,
+                                  const char *hostname, iam_error *err)
+{
+    if (err)
+        iam_error_clear(err);
+    char found[IAM_AWS_REGION_MAX] = "";
+    const char *from = "the region argument";
+    if (region && *region) {
+        iam_copy_field(found, sizeof found, region);
+    } else if (iam_aws_region_from_env(found, sizeof found) == 0) {
+        from = getenv("AWS_REGION") && *getenv("AWS_REGION") ? "AWS_REGION" : "AWS_DEFAULT_REGION";
+    } else {
+        iam_aws_profile p;
+        if (iam_aws_profile_load(&p, profile, NULL) == IAM_OK) {
+            if (p.region)
+                iam_copy_field(found, sizeof found, p.region);
+            iam_aws_profile_clear(&p);
+        }
+        from = "the profile's region";
+        if (!found[0] && hostname && iam_aws_region_from_host(hostname, found, sizeof found) == 0)
+            from = "the host name";
+    }
+    if (!found[0])
+        return iam_error_set(err, IAM_E_CONFIG,
+                             "no AWS region: pass one, set AWS_REGION, give the profile a "
+                             "region, or use the endpoint's AWS host name");
+    if (!iam_aws_region_is_valid(found))
+        return iam_error_set(err, IAM_E_CONFIG, "%s is not a valid AWS region: %.64s", from, found);
+    if (strlen(found) >= cap)
+        return iam_error_set(err, IAM_E_CONFIG, "the region does not fit");
+    memcpy(out, found, strlen(found) + 1);
+    return IAM_OK;
 }

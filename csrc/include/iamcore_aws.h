@@ -39,6 +39,69 @@ typedef struct iam_aws_credentials {
                                 * never outlives the credentials.                  */
 } iam_aws_credentials;
 
+/* ---------------------------------------------------------------- credential providers */
+
+/* Credentials iamcore owns (from the chain or given explicitly): immutable and
+ * reference counted; the last release zeroes the secrets. */
+typedef struct iam_aws_creds iam_aws_creds;
+
+/* The borrowed view signing takes; valid while the caller holds a reference. */
+IAM_API iam_aws_credentials iam_aws_creds_view(const iam_aws_creds *creds);
+/* Where they came from: "explicit", "env", "profile", "process", "web-identity",
+ * "container" or "imds". */
+IAM_API const char *iam_aws_creds_source(const iam_aws_creds *creds);
+IAM_API iam_aws_creds *iam_aws_creds_retain(iam_aws_creds *creds);
+IAM_API void iam_aws_creds_release(iam_aws_creds *creds);
+
+/*
+ * A credentials provider: explicit credentials, or the default chain —
+ * environment, web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN), the
+ * shared config and credentials files (static keys, credential_process,
+ * role_arn + web_identity_token_file), the container endpoint, EC2 instance
+ * metadata — resolved at the first use and cached. Temporary credentials are
+ * refreshed in the background 15 minutes before they expire (single-flight:
+ * callers keep the valid ones meanwhile) and fetched in the foreground only
+ * within 5 minutes of expiry. Thread-safe; reference counted like iam_auth.
+ */
+typedef struct iam_aws_provider iam_aws_provider;
+
+typedef struct iam_aws_provider_config {
+    unsigned version;                       /* IAM_AWS_PROVIDER_CONFIG_VERSION  */
+    const char *profile;                    /* NULL: AWS_PROFILE, else "default"; a
+                                               named profile skips the environment */
+    const iam_aws_credentials *credentials; /* given: use these, never the chain */
+} iam_aws_provider_config;
+
+#define IAM_AWS_PROVIDER_CONFIG_VERSION 1u
+#define IAM_AWS_PROVIDER_CONFIG_INIT { .version = IAM_AWS_PROVIDER_CONFIG_VERSION }
+
+/* No I/O: the chain runs at the first iam_aws_provider_get. */
+IAM_API iam_status iam_aws_provider_new(iam_aws_provider **out,
+                                        const iam_aws_provider_config *cfg, iam_error *err);
+IAM_API iam_aws_provider *iam_aws_provider_retain(iam_aws_provider *provider);
+IAM_API void iam_aws_provider_free(iam_aws_provider *provider);
+
+/* Valid credentials (a new reference in *out). Blocks only without valid cached
+ * ones. With no source at all: IAM_E_CONFIG listing what each source lacked. */
+IAM_API iam_status iam_aws_provider_get(iam_aws_provider *provider, iam_aws_creds **out,
+                                        iam_error *err);
+
+/* Forget the cached credentials (e.g. after an access-denied answer). */
+IAM_API void iam_aws_provider_invalidate(iam_aws_provider *provider);
+
+/* ---------------------------------------------------------------- regions */
+
+/*
+ * The region to sign for: region if given, else AWS_REGION, AWS_DEFAULT_REGION,
+ * the profile's `region` (profile NULL: AWS_PROFILE or "default"), else the one
+ * an RDS (…<region>.rds.amazonaws.com[.cn]) or Aurora DSQL (….dsql.<region>.on.aws)
+ * host name carries. IAM_E_CONFIG when none is found or it is malformed. out
+ * needs 64 bytes.
+ */
+IAM_API iam_status iam_aws_region_resolve(char *out, size_t cap, const char *region,
+                                          const char *profile, const char *hostname,
+                                          iam_error *err);
+
 /* ---------------------------------------------------------------- SigV4 */
 
 /*
@@ -207,6 +270,49 @@ IAM_API iam_status iam_elasticache_auth_token(char **out, const iam_aws_credenti
                                               const char *cache_name, const char *user_id,
                                               int serverless, const char *region,
                                               int64_t timestamp, long expires, iam_error *err);
+
+/* ---------------------------------------------------------------- cached RDS tokens */
+
+/*
+ * An RDS authenticator: the token for one (region, host, port, user), cached and
+ * shared by every thread, like the AWS advanced JDBC/Python wrappers' IAM plugin
+ * (iam_host, iam_region, iam_default_port, iam_expiration map to the fields).
+ */
+typedef struct iam_rds_auth iam_rds_auth;
+
+typedef struct iam_rds_config {
+    unsigned version;             /* IAM_RDS_CONFIG_VERSION                            */
+    const char *hostname;         /* the endpoint connected to                         */
+    int port;                     /* 1..65535                                          */
+    const char *username;         /* the database user                                 */
+    const char *region;           /* NULL: iam_aws_region_resolve (the host name last) */
+    const char *signing_hostname; /* NULL: hostname. The RDS host name to sign for when
+                                     connecting through a tunnel, a proxy or custom DNS */
+    long expiration_s;            /* how long a token is reused; 0: 870, at most 900  */
+    iam_aws_provider *provider;   /* NULL: the default chain (with `profile`)          */
+    const char *profile;          /* for the default chain and the region             */
+} iam_rds_config;
+
+#define IAM_RDS_CONFIG_VERSION 1u
+#define IAM_RDS_CONFIG_INIT { .version = IAM_RDS_CONFIG_VERSION }
+#define IAM_RDS_DEFAULT_EXPIRATION_S 870L
+
+/* Checks the arguments and resolves the region (reading the config file if it
+ * has to); no network I/O. */
+IAM_API iam_status iam_rds_auth_new(iam_rds_auth **out, const iam_rds_config *cfg,
+                                    iam_error *err);
+IAM_API iam_rds_auth *iam_rds_auth_retain(iam_rds_auth *auth);
+IAM_API void iam_rds_auth_free(iam_rds_auth *auth);
+/* The region tokens are signed for. */
+IAM_API const char *iam_rds_auth_region(const iam_rds_auth *auth);
+
+/* The cached token (an iam_token from iamcore.h), signing a new one when there is
+ * none or it is older than `expiration`. Same rules as iam_auth_get_token. */
+IAM_API iam_status iam_rds_auth_get_token(iam_rds_auth *auth, iam_token **out, iam_error *err);
+/* The bindings' fast path, as iam_auth_peek. */
+IAM_API uint64_t iam_rds_auth_peek(iam_rds_auth *auth, int64_t *fresh_until_ms);
+/* Drop the cached token, e.g. after a failed login: the next call signs anew. */
+IAM_API void iam_rds_auth_invalidate(iam_rds_auth *auth);
 
 #ifdef __cplusplus
 }
