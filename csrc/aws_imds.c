@@ -71,8 +71,9 @@ static int configure(imds *m, iam_error *err)
 static int call(imds *m, const char *method, const char *path, const char *extra_line,
                 iam_http_response *resp, iam_error *err)
 {
-    char url[512];
-    snprintf(url, sizeof url, "%s%s", m->base, path);
+    char url[sizeof m->base + 320];
+    if (snprintf(url, sizeof url, "%s%s", m->base, path) >= (int)sizeof url)
+        return iam_error_set(err, IAM_E_CONFIG, "the instance metadata URL is too long");
     const char *lines[2];
     size_t n = 0;
     if (extra_line)
