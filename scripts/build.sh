@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 make -s all
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pytest
-python3 setup.py --quiet build_ext --inplace
-npm install --no-audit --no-fund --loglevel=error
+# Warnings are errors here (not for users' own installs).
+CFLAGS="${CFLAGS:-} -Werror" python3 setup.py --quiet build_ext --inplace
+IAMCORE_WERROR=1 npm install --no-audit --no-fund --loglevel=error
