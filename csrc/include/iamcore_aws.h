@@ -213,6 +213,14 @@ IAM_API iam_status iam_sigv4_presign(char **out, const iam_sigv4_params *params,
 /* Zero and free a string returned by this API. NULL is ignored. */
 IAM_API void iam_aws_string_free(char *s);
 
+/*
+ * Split an http(s) URL into the Host header value (host, plus ":port" unless it is
+ * the scheme's default) and the request target (path, default "/", and "?query"
+ * as given), for iam_sigv4_sign_headers and iam_sigv4_presign. Free *host with
+ * free() and *target with iam_aws_string_free.
+ */
+IAM_API iam_status iam_aws_url_parts(char **host, char **target, const char *url, iam_error *err);
+
 /* ---------------------------------------------------------------- database tokens */
 
 /* Lifetime of a token when expires is 0: 15 minutes, what RDS accepts at most. */

@@ -6,6 +6,7 @@
 #include "check.h"
 #include "sigv4.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define T_2015_08_30_123600 1440938160 /* the suite's time, 2015-08-30T12:36:00Z */
@@ -448,6 +449,30 @@ static void percent_encoding(void)
     iam_buf_free(&b);
 }
 
+static void url_parts(void)
+{
+    const char *cases[][3] = {
+        {"https://example.amazonaws.com", "example.amazonaws.com", "/"},
+        {"https://Example.com:443/a%20b/c?x=1&y=%2F", "Example.com", "/a%20b/c?x=1&y=%2F"},
+        {"http://127.0.0.1:8080/./x/../y", "127.0.0.1:8080", "/./x/../y"},
+        {"https://[::1]:8443/p?q", "[::1]:8443", "/p?q"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *host = NULL, *target = NULL;
+        iam_error err;
+        CHECK_EQ_INT(iam_aws_url_parts(&host, &target, cases[i][0], &err), IAM_OK);
+        CHECK_EQ_STR(host, cases[i][1]);
+        CHECK_EQ_STR(target, cases[i][2]);
+        free(host);
+        iam_aws_string_free(target);
+    }
+    char *host, *target;
+    iam_error err;
+    CHECK_EQ_INT(iam_aws_url_parts(&host, &target, "ftp://x/y", &err), IAM_E_CONFIG);
+    CHECK_EQ_INT(iam_aws_url_parts(&host, &target, "not a url", &err), IAM_E_CONFIG);
+    CHECK(host == NULL && target == NULL);
+}
+
 int main(void)
 {
     RUN(header_signing_returns_date_and_authorization);
@@ -465,5 +490,6 @@ int main(void)
     RUN(rejects_bad_params);
     RUN(presign_rejects_reserved_query_params_and_bad_expiry);
     RUN(percent_encoding);
+    RUN(url_parts);
     return CHECK_DONE();
 }
