@@ -9,7 +9,7 @@
 #include "error.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,49 +191,163 @@ static void hex_lower(char *out, const unsigned char *bytes, size_t n)
 
 /* ---------------------------------------------------------------- crypto */
 
+/* OpenSSL 3 looks an algorithm up on every use of EVP_sha256() and HMAC();
+ * fetching it once makes a signature several times cheaper. The handle is
+ * immutable and shared read-only, never freed (like OpenSSL's own tables). */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_fetched;
+
+static void fetch_sha256(void)
+{
+    sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256_md(void)
+{
+    pthread_once(&sha256_once, fetch_sha256);
+    return sha256_fetched ? sha256_fetched : EVP_sha256();
+}
+
+/* One digest over up to two parts, on a reusable context. */
+static int digest2(EVP_MD_CTX *ctx, const void *a, size_t an, const void *b, size_t bn,
+                   unsigned char out[32])
+{
+    unsigned int len = 0;
+    if (!EVP_DigestInit_ex2(ctx, sha256_md(), NULL) || !EVP_DigestUpdate(ctx, a, an) ||
+        (bn && !EVP_DigestUpdate(ctx, b, bn)) || !EVP_DigestFinal_ex(ctx, out, &len) || len != 32)
+        return -1;
+    return 0;
+}
+
 static int sha256(const void *data, size_t n, unsigned char out[32])
 {
-    unsigned int len = 0;
-    if (!EVP_Digest(data ? data : "", n, out, &len, EVP_sha256(), NULL) || len != 32)
-        return -1;
-    return 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int rc = ctx ? digest2(ctx, data ? data : "", n, NULL, 0, out) : -1;
+    EVP_MD_CTX_free(ctx);
+    return rc;
 }
 
-static int hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
-                       unsigned char out[32])
+/* HMAC-SHA256 (RFC 2104) on the fetched digest: H(K^opad || H(K^ipad || msg)). */
+static int hmac_sha256(EVP_MD_CTX *ctx, const void *key, size_t key_len, const void *msg,
+                       size_t msg_len, unsigned char out[32])
 {
-    unsigned int len = 0;
-    if (key_len > MAX_SECRET_LEN + 4)
-        return -1;
-    if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)msg, msg_len, out, &len) ||
-        len != 32)
-        return -1;
-    return 0;
+    unsigned char k0[64] = {0}, pad[64], inner[32];
+    int rc = -1;
+    if (key_len > sizeof k0) {
+        if (digest2(ctx, key, key_len, NULL, 0, k0) != 0)
+            goto done;
+    } else {
+        memcpy(k0, key, key_len);
+    }
+    for (size_t i = 0; i < sizeof pad; i++)
+        pad[i] = k0[i] ^ 0x36;
+    if (digest2(ctx, pad, sizeof pad, msg, msg_len, inner) != 0)
+        goto done;
+    for (size_t i = 0; i < sizeof pad; i++)
+        pad[i] = k0[i] ^ 0x5c;
+    rc = digest2(ctx, pad, sizeof pad, inner, sizeof inner, out);
+done:
+    iam_wipe(k0, sizeof k0);
+    iam_wipe(pad, sizeof pad);
+    iam_wipe(inner, sizeof inner);
+    return rc;
 }
 
-/* signature = hex(HMAC(kSigning, string_to_sign)), where
- * kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"). */
+/*
+ * The signing key depends only on (secret, date, region, service): each thread
+ * keeps the last one it derived, saving four HMACs on every signature of the
+ * day. The entry holds the secret (to compare) and the key, both zeroed when
+ * replaced and when the thread exits.
+ */
+typedef struct key_cache {
+    char scope[128];  /* date8 '/' region '/' service */
+    char *secret;     /* copy, NULL when empty */
+    unsigned char key[32];
+} key_cache;
+
+static pthread_once_t key_cache_once = PTHREAD_ONCE_INIT;
+static pthread_key_t key_cache_key;
+static int key_cache_ok;
+
+static void key_cache_clear(key_cache *kc)
+{
+    iam_secret_free(kc->secret);
+    kc->secret = NULL;
+    iam_wipe(kc->key, sizeof kc->key);
+}
+
+static void key_cache_destroy(void *p)
+{
+    key_cache_clear(p);
+    free(p);
+}
+
+static void key_cache_init(void)
+{
+    key_cache_ok = pthread_key_create(&key_cache_key, key_cache_destroy) == 0;
+}
+
+static key_cache *thread_key_cache(void)
+{
+    pthread_once(&key_cache_once, key_cache_init);
+    if (!key_cache_ok)
+        return NULL;
+    key_cache *kc = pthread_getspecific(key_cache_key);
+    if (!kc && (kc = calloc(1, sizeof *kc)) != NULL && pthread_setspecific(key_cache_key, kc) != 0) {
+        free(kc);
+        kc = NULL;
+    }
+    return kc;
+}
+
+/* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request") */
+static int derive_key(EVP_MD_CTX *ctx, const char *secret, const char *date8, const char *region,
+                      const char *service, unsigned char k[32])
+{
+    iam_buf k_secret = {0};
+    iam_buf_append_str(&k_secret, "AWS4");
+    iam_buf_append_str(&k_secret, secret);
+    int rc = k_secret.oom ||
+             hmac_sha256(ctx, k_secret.data, k_secret.len, date8, 8, k) != 0 ||
+             hmac_sha256(ctx, k, 32, region, strlen(region), k) != 0 ||
+             hmac_sha256(ctx, k, 32, service, strlen(service), k) != 0 ||
+             hmac_sha256(ctx, k, 32, "aws4_request", 12, k) != 0
+             ? -1 : 0;
+    iam_buf_free(&k_secret);
+    return rc;
+}
+
+/* signature = hex(HMAC(kSigning, string_to_sign)) */
 static int compute_signature(const char *secret, const char *date8, const char *region,
                              const char *service, const iam_buf *string_to_sign, char out[65])
 {
-    iam_buf k_secret = {0};
     unsigned char k[32], sig[32];
+    char scope[128];
     int rc = -1;
-
-    iam_buf_append_str(&k_secret, "AWS4");
-    iam_buf_append_str(&k_secret, secret);
-    if (k_secret.oom)
-        goto done;
-    if (hmac_sha256(k_secret.data, k_secret.len, date8, 8, k) != 0 ||
-        hmac_sha256(k, sizeof k, region, strlen(region), k) != 0 ||
-        hmac_sha256(k, sizeof k, service, strlen(service), k) != 0 ||
-        hmac_sha256(k, sizeof k, "aws4_request", 12, k) != 0 ||
-        hmac_sha256(k, sizeof k, string_to_sign->data, string_to_sign->len, sig) != 0)
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        return -1;
+    key_cache *kc = thread_key_cache();
+    int n = snprintf(scope, sizeof scope, "%.8s/%s/%s", date8, region, service);
+    int cacheable = kc && n > 0 && (size_t)n < sizeof scope;
+    if (cacheable && kc->secret && strcmp(kc->scope, scope) == 0 && strcmp(kc->secret, secret) == 0) {
+        memcpy(k, kc->key, sizeof k);
+    } else {
+        if (derive_key(ctx, secret, date8, region, service, k) != 0)
+            goto done;
+        if (cacheable) {
+            key_cache_clear(kc);
+            kc->secret = iam_strdup(secret);
+            memcpy(kc->scope, scope, (size_t)n + 1);
+            memcpy(kc->key, k, sizeof k);
+        }
+    }
+    if (hmac_sha256(ctx, k, sizeof k, string_to_sign->data, string_to_sign->len, sig) != 0)
         goto done;
     hex_lower(out, sig, sizeof sig);
     rc = 0;
 done:
-    iam_buf_free(&k_secret);
+    EVP_MD_CTX_free(ctx);
     iam_wipe(k, sizeof k);
     iam_wipe(sig, sizeof sig);
     return rc;

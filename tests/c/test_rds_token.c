@@ -4,6 +4,8 @@
  * the clock frozen at 2016-11-07T17:39:33Z; the test does not need botocore. */
 #define _GNU_SOURCE
 #include "check.h"
+
+#include <pthread.h>
 #include "iamcore_aws.h"
 
 #include <string.h>
@@ -338,6 +340,47 @@ static void timestamp_zero_means_now(void)
     iam_aws_string_free(tok);
 }
 
+/* Each thread caches its last signing key: a different secret, date, region or
+ * service must never reuse it. Every signature made after others on this thread
+ * must equal the one a fresh thread (empty cache) makes. */
+typedef struct sign_job {
+    const iam_aws_credentials *creds;
+    const char *region;
+    int64_t when;
+    char *token;
+} sign_job;
+
+static void *sign_in_fresh_thread(void *p)
+{
+    sign_job *j = p;
+    iam_error err;
+    iam_rds_auth_token(&j->token, j->creds, "db.example.us-east-1.rds.amazonaws.com", 5432, "u",
+                       j->region, j->when, 900, &err);
+    return NULL;
+}
+
+static void cached_signing_keys_follow_their_inputs(void)
+{
+    iam_aws_credentials a = {"AKIDA", "secret-a", NULL, 0}, b = {"AKIDA", "secret-b", NULL, 0};
+    sign_job jobs[] = {
+        {&a, "us-east-1", 1700000000, NULL}, {&b, "us-east-1", 1700000000, NULL},
+        {&a, "us-east-1", 1700000000, NULL}, {&a, "us-west-2", 1700000000, NULL},
+        {&a, "us-east-1", 1700086400, NULL}, {&b, "us-east-1", 1700086400, NULL},
+    };
+    for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
+        sign_job here = jobs[i], fresh = jobs[i];
+        sign_in_fresh_thread(&here); /* this thread: the cache holds the previous key */
+        pthread_t tid;
+        pthread_create(&tid, NULL, sign_in_fresh_thread, &fresh);
+        pthread_join(tid, NULL);
+        CHECK(here.token && fresh.token);
+        if (here.token && fresh.token)
+            CHECK(strcmp(here.token, fresh.token) == 0);
+        iam_aws_string_free(here.token);
+        iam_aws_string_free(fresh.token);
+    }
+}
+
 int main(void)
 {
     RUN(matches_botocore_vector);
@@ -353,5 +396,6 @@ int main(void)
     RUN(ipv6_literal_host);
     RUN(expires_is_capped_by_the_credentials_lifetime);
     RUN(timestamp_zero_means_now);
+    RUN(cached_signing_keys_follow_their_inputs);
     return CHECK_DONE();
 }
