@@ -1,5 +1,5 @@
 """Build of the iamcore Python package: one extension, iamcore._native, compiled
-from the C core (csrc/*.c) and its CPython glue (python/iamcore/_native.c).
+from the C core (csrc/*.c) and its CPython glue (python/iamcore/*.c).
 
 System libraries are found with pkg-config: libcurl, libcjson and libcrypto
 (Debian/Ubuntu: apt-get install pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev).
@@ -68,7 +68,8 @@ def native_extension():
     core_sources = sorted(glob.glob(os.path.join(HERE, "csrc", "*.c")))
     if not core_sources:
         fail("no C sources found in %s" % os.path.join(HERE, "csrc"))
-    sources = [rel(p) for p in core_sources] + [os.path.join("python", "iamcore", "_native.c")]
+    glue_sources = sorted(glob.glob(os.path.join(HERE, "python", "iamcore", "*.c")))
+    sources = [rel(p) for p in core_sources + glue_sources]
     include_dirs, library_dirs, libraries, compile_args, link_args = split_flags(
         pkg_config("--cflags"), pkg_config("--libs")
     )
@@ -82,7 +83,8 @@ def native_extension():
         + ["-std=c11", "-Wall", "-Wextra", "-O2", "-fvisibility=hidden"],
         extra_link_args=link_args,
         depends=[rel(p) for p in glob.glob(os.path.join(HERE, "csrc", "include", "*.h"))]
-        + [rel(p) for p in glob.glob(os.path.join(HERE, "csrc", "*.h"))],
+        + [rel(p) for p in glob.glob(os.path.join(HERE, "csrc", "*.h"))]
+        + [rel(p) for p in glob.glob(os.path.join(HERE, "python", "iamcore", "*.h"))],
     )
 
 

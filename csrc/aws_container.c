@@ -136,6 +136,8 @@ int iam_aws_container_credentials(iam_aws_creds **out, iam_error *err)
                 rc = iam_aws_http_error(err, "the container credentials endpoint", &resp);
             iam_http_response_free(&resp);
         }
+        if (rc != IAM_OK && auth) /* an endpoint may echo the authorization token */
+            iam_error_redact(err, auth + strlen("Authorization: "));
     }
     free(url);
     iam_secret_free(auth);

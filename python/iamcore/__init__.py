@@ -1,4 +1,4 @@
-"""IBM Cloud IAM access tokens, fetched and cached by a small C core.
+"""IBM Cloud IAM access tokens and AWS database auth tokens, from a small C core.
 
 Two authenticators, drop-in for the ones of IBM's ``ibm-cloud-sdk-core``::
 
@@ -32,6 +32,16 @@ Behaviour common to both:
 
 The environment variables ``HTTPS_PROXY`` / ``NO_PROXY`` are honoured unless
 ``proxy`` is given.
+
+AWS (details in :mod:`iamcore.aws`, imported on first use)::
+
+    pw = iamcore.generate_db_auth_token(host, 5432, "app_user")   # as boto3's
+    rds = iamcore.RDSAuthenticator(host, 5432, "app_user")        # cached token
+    psycopg.connect(host=host, user="app_user", password=rds.token(), sslmode="require")
+
+plus :func:`generate_dsql_auth_token`, :func:`generate_elasticache_auth_token`,
+and in :mod:`iamcore.aws` SigV4 signing (``sign_request``, ``presign_url``),
+``Credentials`` and ``resolve_credentials``.
 """
 
 from ._errors import (
@@ -45,12 +55,22 @@ from ._errors import (
     TransportError,
 )
 from . import _native
+from ._native import (
+    generate_db_auth_token,
+    generate_dsql_auth_token,
+    generate_elasticache_auth_token,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "IAMAuthenticator",
     "ContainerAuthenticator",
+    "RDSAuthenticator",
+    "generate_db_auth_token",
+    "generate_dsql_auth_token",
+    "generate_elasticache_auth_token",
+    "aws",
     "Error",
     "ConfigError",
     "AuthenticationError",
@@ -202,3 +222,82 @@ class ContainerAuthenticator(_native.Authenticator):
             connect_timeout=connect_timeout,
             max_retries=max_retries,
         )
+
+
+class RDSAuthenticator(_native.RDSAuthenticator):
+    """A cached Amazon RDS / Aurora IAM auth token for one (region, host, port,
+    user), shared by every thread, as the AWS advanced wrappers' IAM plugin::
+
+        rds = iamcore.RDSAuthenticator(host, 5432, "app_user")
+        conn = psycopg.connect(host=host, user="app_user", password=rds.token(),
+                               sslmode="require")
+        # after a login failure: rds.invalidate(), then retry once
+
+    Args:
+        hostname: the DB endpoint connected to (a DNS name, or an IPv6 literal
+            in brackets), without scheme or port.
+        port: the DB port, 1 to 65535.
+        username: the database user.
+        region: the region to sign for; None: ``AWS_REGION``,
+            ``AWS_DEFAULT_REGION``, the profile's ``region``, then the region in
+            an RDS host name (``...<region>.rds.amazonaws.com``). Resolved once,
+            here (see :attr:`region`).
+        expiration: seconds a token is reused, 1 to 900; default 870 (15
+            minutes less 30 s, as the AWS wrappers' ``iam_expiration``). Less
+            when the credentials expire sooner.
+        credentials: an :class:`iamcore.aws.Credentials` to sign with; None:
+            the AWS credential chain, shared by the process (per ``profile``),
+            cached and refreshed before the credentials expire.
+        profile: the profile for the credential chain and the region.
+        signing_hostname: the RDS host name to sign for when it differs from the
+            one connected to (a tunnel, a proxy, custom DNS: the wrappers'
+            ``iam_host``). The token then starts with this name.
+
+    Raises:
+        ConfigError: an argument is invalid, or no region can be found.
+        TypeError: an argument has the wrong type.
+
+    The constructor does no network I/O; the first :meth:`token` signs (and
+    runs the credential chain if the process has not yet). Methods
+    (implemented in C): ``token()`` and ``invalidate()``. Read-only
+    attributes: ``hostname``, ``port``, ``username``, ``region``,
+    ``signing_hostname``, ``expiration``. Not picklable.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        hostname,
+        port,
+        username,
+        region=None,
+        expiration=870,
+        *,
+        credentials=None,
+        profile=None,
+        signing_hostname=None,
+    ):
+        _native.RDSAuthenticator.__init__(
+            self,
+            hostname,
+            port,
+            username,
+            region,
+            expiration,
+            credentials=credentials,
+            profile=profile,
+            signing_hostname=signing_hostname,
+        )
+
+
+def __getattr__(name):
+    # iamcore.aws without an explicit import; `import iamcore` stays light.
+    if name == "aws":
+        __import__(__name__ + ".aws")
+        return globals()["aws"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | {"aws"})

@@ -1,7 +1,11 @@
 import builtins
+import datetime
 from typing import Mapping, Optional, Union
 
+from . import aws as aws
 from ._native import Authenticator as _Authenticator
+from ._native import RDSAuthenticator as _RDSAuthenticator
+from .aws import Credentials as _Credentials
 
 __version__: str
 
@@ -78,3 +82,51 @@ class ContainerAuthenticator(_Authenticator):
         connect_timeout: Optional[_Seconds] = ...,
         max_retries: Optional[int] = ...,
     ) -> None: ...
+
+class RDSAuthenticator(_RDSAuthenticator):
+    def __init__(
+        self,
+        hostname: str,
+        port: Union[int, str],
+        username: str,
+        region: Optional[str] = ...,
+        expiration: Optional[int] = ...,
+        *,
+        credentials: Optional[_Credentials] = ...,
+        profile: Optional[str] = ...,
+        signing_hostname: Optional[str] = ...,
+    ) -> None: ...
+
+def generate_db_auth_token(
+    DBHostname: str,
+    Port: Union[int, str],
+    DBUsername: str,
+    Region: Optional[str] = ...,
+    *,
+    credentials: Optional[_Credentials] = ...,
+    profile: Optional[str] = ...,
+    timestamp: Optional[datetime.datetime] = ...,
+) -> str: ...
+
+def generate_dsql_auth_token(
+    hostname: str,
+    region: Optional[str] = ...,
+    *,
+    admin: bool = ...,
+    expires_in: int = ...,
+    credentials: Optional[_Credentials] = ...,
+    profile: Optional[str] = ...,
+    timestamp: Optional[datetime.datetime] = ...,
+) -> str: ...
+
+def generate_elasticache_auth_token(
+    cache_name: str,
+    user: str,
+    region: Optional[str] = ...,
+    *,
+    expires_in: int = ...,
+    serverless: bool = ...,
+    credentials: Optional[_Credentials] = ...,
+    profile: Optional[str] = ...,
+    timestamp: Optional[datetime.datetime] = ...,
+) -> str: ...

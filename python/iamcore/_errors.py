@@ -87,8 +87,11 @@ class Error(Exception):
 class ConfigError(Error, ValueError):
     """An option is missing, malformed or inconsistent.
 
-    Raised by the constructors (never later), with a message naming the option
-    but never repeating its value.
+    Raised by the IBM authenticators' constructors (never later), with a message
+    naming the option but never repeating its value. The AWS functions also
+    raise it when no region or no credentials can be found (the message names
+    what each credential source lacked), for a named profile that does not
+    exist, and for credentials that have expired.
     """
 
     default_code = "config"

@@ -4,6 +4,8 @@
  * One type, _native.Authenticator, wraps one `iam_auth *`. The public classes
  * (iamcore.IAMAuthenticator, iamcore.ContainerAuthenticator) subclass it in
  * Python for their signatures and documentation; every method stays in C.
+ * The AWS types and functions are in _native_aws.c (same module; the helpers
+ * both files share are declared in _native.h).
  *
  * Rules kept here:
  *   - No secret (API key, client secret, token file content) is ever stored in
@@ -18,15 +20,13 @@
  *     returns the generation already converted, the cached str objects are used
  *     without any allocation.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "_native.h"
+
 #include <structmember.h>
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "iamcore.h"
 
 #if defined(__GNUC__)
 #define IAMPY_EXPORT __attribute__((visibility("default")))
@@ -68,7 +68,7 @@ static int set_kw(PyObject *kw, const char *name, PyObject *value)
 }
 
 /* Raise the Python exception for an iam_error. Always returns NULL. */
-static PyObject *raise_iam_error(const iam_error *e)
+PyObject *iampy_raise_error(const iam_error *e)
 {
     int code = e->code;
     const char *message = e->message[0] ? e->message : iam_status_name(code);
@@ -122,13 +122,13 @@ done:
 }
 
 /* A ConfigError raised by the glue itself. Always returns -1. */
-static int config_error(const char *fmt, const char *option)
+int iampy_config_error(const char *fmt, const char *option)
 {
     iam_error e;
     iam_error_clear(&e);
     e.code = IAM_E_CONFIG;
     snprintf(e.message, sizeof e.message, fmt, option);
-    raise_iam_error(&e);
+    iampy_raise_error(&e);
     return -1;
 }
 
@@ -136,7 +136,7 @@ static int config_error(const char *fmt, const char *option)
 
 /* A str option: None → NULL. The returned pointer is borrowed from `obj`.
  * Errors never mention the value (it may be a secret). */
-static int conv_str(PyObject *obj, const char *option, int allow_none, const char **out)
+int iampy_conv_str(PyObject *obj, const char *option, int allow_none, const char **out)
 {
     *out = NULL;
     if (obj == NULL || obj == Py_None) {
@@ -156,10 +156,10 @@ static int conv_str(PyObject *obj, const char *option, int allow_none, const cha
         /* A UnicodeEncodeError would hold the whole string in its .object
          * attribute: replace it. */
         PyErr_Clear();
-        return config_error("%s is not valid text (it contains lone surrogates)", option);
+        return iampy_config_error("%s is not valid text (it contains lone surrogates)", option);
     }
     if (strlen(s) != (size_t)n)
-        return config_error("%s must not contain NUL characters", option);
+        return iampy_config_error("%s must not contain NUL characters", option);
     *out = s;
     return 0;
 }
@@ -185,10 +185,10 @@ static int conv_seconds(PyObject *obj, const char *option, long *out_ms)
         return -1;
     }
     if (!(seconds > 0.0) || isinf(seconds))
-        return config_error("%s must be a positive, finite number of seconds", option);
+        return iampy_config_error("%s must be a positive, finite number of seconds", option);
     double ms = ceil(seconds * 1000.0);
     if (ms > 2147483647.0)
-        return config_error("%s is too large (at most 2147483 seconds)", option);
+        return iampy_config_error("%s is too large (at most 2147483 seconds)", option);
     *out_ms = (long)ms;
     return 0;
 }
@@ -209,9 +209,9 @@ static int conv_retries(PyObject *obj, int *out)
     if (n == -1 && PyErr_Occurred())
         return -1;
     if (overflow < 0 || n < 0)
-        return config_error("%s must be zero or a positive int", "max_retries");
+        return iampy_config_error("%s must be zero or a positive int", "max_retries");
     if (overflow > 0 || n > 100)
-        return config_error("%s must be at most 100", "max_retries");
+        return iampy_config_error("%s must be at most 100", "max_retries");
     *out = n == 0 ? -1 : (int)n;
     return 0;
 }
@@ -254,8 +254,8 @@ static int conv_headers(PyObject *obj, iam_header **out, size_t *count, PyObject
             PyErr_SetString(PyExc_TypeError, "headers.items() must yield (name, value) pairs");
             goto fail;
         }
-        if (conv_str(PyTuple_GET_ITEM(item, 0), "a header name", 0, &h[i].name) < 0 ||
-            conv_str(PyTuple_GET_ITEM(item, 1), "a header value", 0, &h[i].value) < 0)
+        if (iampy_conv_str(PyTuple_GET_ITEM(item, 0), "a header name", 0, &h[i].name) < 0 ||
+            iampy_conv_str(PyTuple_GET_ITEM(item, 1), "a header value", 0, &h[i].value) < 0)
             goto fail;
     }
     *out = h;
@@ -312,14 +312,14 @@ static int load_token(AuthObject *self)
     Py_END_ALLOW_THREADS
     if (st != IAM_OK) {
         iam_token_release(tok);
-        raise_iam_error(&err);
+        iampy_raise_error(&err);
         return -1;
     }
     if (tok == NULL) {
         iam_error_clear(&err);
         err.code = IAM_E_INTERNAL;
         snprintf(err.message, sizeof err.message, "iam_auth_get_token returned no token");
-        raise_iam_error(&err);
+        iampy_raise_error(&err);
         return -1;
     }
     uint64_t tgen = iam_token_generation(tok);
@@ -339,7 +339,7 @@ static int load_token(AuthObject *self)
         iam_error_clear(&err);
         err.code = IAM_E_PARSE;
         snprintf(err.message, sizeof err.message, "the access token is not valid UTF-8 text");
-        raise_iam_error(&err);
+        iampy_raise_error(&err);
         return -1;
     }
     iam_token_release(tok);
@@ -570,17 +570,17 @@ static int Auth_init(AuthObject *self, PyObject *args, PyObject *kwds)
     PyObject *keep = NULL;
     int rc = -1;
 
-    if (conv_str(apikey, "apikey", 1, &cfg.apikey) < 0 ||
-        conv_str(profile[0], "iam_profile_name", 1, &cfg.iam_profile_name) < 0 ||
-        conv_str(profile[1], "iam_profile_id", 1, &cfg.iam_profile_id) < 0 ||
-        conv_str(profile[2], "iam_profile_crn", 1, &cfg.iam_profile_crn) < 0 ||
-        conv_str(cr_file, "cr_token_filename", 1, &cfg.cr_token_filename) < 0 ||
-        conv_str(url, "url", 1, &cfg.url) < 0 ||
-        conv_str(client_id, "client_id", 1, &cfg.client_id) < 0 ||
-        conv_str(client_secret, "client_secret", 1, &cfg.client_secret) < 0 ||
-        conv_str(scope, "scope", 1, &cfg.scope) < 0 ||
-        conv_str(ca_file, "ca_file", 1, &cfg.ca_file) < 0 ||
-        conv_str(proxy, "proxy", 1, &cfg.proxy) < 0 ||
+    if (iampy_conv_str(apikey, "apikey", 1, &cfg.apikey) < 0 ||
+        iampy_conv_str(profile[0], "iam_profile_name", 1, &cfg.iam_profile_name) < 0 ||
+        iampy_conv_str(profile[1], "iam_profile_id", 1, &cfg.iam_profile_id) < 0 ||
+        iampy_conv_str(profile[2], "iam_profile_crn", 1, &cfg.iam_profile_crn) < 0 ||
+        iampy_conv_str(cr_file, "cr_token_filename", 1, &cfg.cr_token_filename) < 0 ||
+        iampy_conv_str(url, "url", 1, &cfg.url) < 0 ||
+        iampy_conv_str(client_id, "client_id", 1, &cfg.client_id) < 0 ||
+        iampy_conv_str(client_secret, "client_secret", 1, &cfg.client_secret) < 0 ||
+        iampy_conv_str(scope, "scope", 1, &cfg.scope) < 0 ||
+        iampy_conv_str(ca_file, "ca_file", 1, &cfg.ca_file) < 0 ||
+        iampy_conv_str(proxy, "proxy", 1, &cfg.proxy) < 0 ||
         conv_seconds(timeout, "timeout", &cfg.timeout_ms) < 0 ||
         conv_seconds(connect_timeout, "connect_timeout", &cfg.connect_timeout_ms) < 0 ||
         conv_retries(max_retries, &cfg.max_retries) < 0 ||
@@ -606,7 +606,7 @@ static int Auth_init(AuthObject *self, PyObject *args, PyObject *kwds)
     if (st != IAM_OK) {
         iam_auth_free(auth);
         Py_DECREF(display);
-        raise_iam_error(&err);
+        iampy_raise_error(&err);
         goto done;
     }
     if (auth == NULL) {
@@ -737,6 +737,8 @@ IAMPY_EXPORT PyMODINIT_FUNC PyInit__native(void)
     PyObject *m = PyModule_Create(&native_module);
     if (m == NULL)
         return NULL;
+    if (iampy_aws_init(m) < 0)
+        goto fail;
     Py_INCREF(&AuthType);
     if (PyModule_AddObject(m, "Authenticator", (PyObject *)&AuthType) < 0) {
         Py_DECREF(&AuthType);

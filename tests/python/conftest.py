@@ -64,12 +64,25 @@ class Emulator:
     def token_settings(self, **settings):
         return self._call("POST", "token-settings", settings)
 
-    def requests(self):
-        """Token-endpoint requests received since the last reset, oldest first."""
-        return self._call("GET", "requests")["requests"]
+    def requests(self, endpoint=None):
+        """Requests received since the last reset, oldest first: every endpoint's,
+        or only those of `endpoint` (a name such as "sts", or a list of names)."""
+        return self._call("GET", "requests" + self._filter(endpoint))["requests"]
 
-    def count(self):
-        return self._call("GET", "requests")["count"]
+    def count(self, endpoint=None):
+        return self._call("GET", "requests" + self._filter(endpoint))["count"]
+
+    @staticmethod
+    def _filter(endpoint):
+        if endpoint is None:
+            return ""
+        if not isinstance(endpoint, str):
+            endpoint = ",".join(endpoint)
+        return "?endpoint=" + endpoint
+
+    def aws_settings(self, **settings):
+        """Merge into the AWS endpoints' settings (see the emulator README)."""
+        return self._call("POST", "aws-settings", settings)
 
     def wait_for_count(self, n, timeout=5.0):
         """Poll until at least n token requests arrived; return the count."""
@@ -169,7 +182,9 @@ def container(emulator, cr_token_file):
 
 def _secret_free(text, secrets, where):
     # Plain raise, not `assert`: pytest would print both operands of a failed
-    # comparison, i.e. the secret itself.
+    # comparison, i.e. the secret itself. Hidden from tracebacks, whose frames
+    # would show the arguments (the text and the secrets).
+    __tracebackhide__ = True
     for index, secret in enumerate(secrets):
         if secret and secret in text:
             raise AssertionError(f"secret #{index} appears in {where}")
@@ -185,3 +200,67 @@ def assert_secret_free():
         _secret_free(str(text), secrets, where)
 
     return check
+
+
+class AwsEnv:
+    """The AWS environment of one test (see the aws_env fixture)."""
+
+    def __init__(self, monkeypatch, tmp_path, emulator):
+        self.monkeypatch = monkeypatch
+        self.tmp_path = tmp_path
+        self.emulator = emulator
+        self.config_file = tmp_path / "aws-config"
+        self.credentials_file = tmp_path / "aws-credentials"
+        self.config_file.write_text("")
+        self.credentials_file.write_text("")
+
+    def set(self, **variables):
+        """Set environment variables (None deletes one)."""
+        for name, value in variables.items():
+            if value is None:
+                self.monkeypatch.delenv(name, raising=False)
+            else:
+                self.monkeypatch.setenv(name, str(value))
+
+    def config(self, text):
+        self.config_file.write_text(text)
+
+    def credentials(self, text):
+        self.credentials_file.write_text(text)
+
+    def file(self, name, text, mode=None):
+        path = self.tmp_path / name
+        path.write_text(text)
+        if mode is not None:
+            path.chmod(mode)
+        return str(path)
+
+    def container_url(self, task="task-1"):
+        return f"{self.emulator.http}/container-credentials/{task}"
+
+    def use_imds(self):
+        """Let the chain reach the emulator's instance metadata (never 169.254.x)."""
+        self.set(AWS_EC2_METADATA_SERVICE_ENDPOINT=self.emulator.http,
+                 AWS_EC2_METADATA_DISABLED=None)
+
+
+@pytest.fixture
+def aws_env(monkeypatch, tmp_path, emulator):
+    """A clean AWS environment for a test that may reach the credential chain:
+    every AWS_* variable removed, empty config and credentials files, instance
+    metadata disabled (nothing may go to 169.254.x), STS pointed at the
+    emulator, and iamcore's shared credentials providers forgotten before and
+    after (they cache credentials across calls)."""
+    import iamcore
+
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    env = AwsEnv(monkeypatch, tmp_path, emulator)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(env.config_file))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(env.credentials_file))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", emulator.http)
+    iamcore._native._reset_default_provider()
+    yield env
+    iamcore._native._reset_default_provider()
