@@ -101,11 +101,17 @@ iam_status iam_aws_region_resolve(char *out, size_t cap, const char *region, con
         from = getenv("AWS_REGION") && *getenv("AWS_REGION") ? "AWS_REGION" : "AWS_DEFAULT_REGION";
     } else {
         iam_aws_profile p;
-        if (iam_aws_profile_load(&p, profile, NULL) == IAM_OK) {
-            if (p.region)
-                iam_copy_field(found, sizeof found, p.region);
-            iam_aws_profile_clear(&p);
-        }
+        int rc = iam_aws_profile_load(&p, profile, err);
+        if (rc != IAM_OK)
+            return rc;
+        int missing = p.explicit_name && !p.found;
+        if (p.region)
+            iam_copy_field(found, sizeof found, p.region);
+        iam_aws_profile_clear(&p);
+        if (missing)
+            return iam_error_set(err, IAM_E_CONFIG,
+                                 "AWS profile \"%.127s\" not found in the config or credentials file",
+                                 profile && *profile ? profile : getenv("AWS_PROFILE"));
         from = "the profile's region";
         if (!found[0] && hostname && iam_aws_region_from_host(hostname, found, sizeof found) == 0)
             from = "the host name";

@@ -80,6 +80,18 @@ static int rds_fetch(void *p, iam_cache_item **out, iam_error *err)
     return IAM_OK;
 }
 
+/* A host name or IP literal, not a URL or host:port: "https://db" or "db:5432"
+ * would only fail later, at the first token, or sign for the wrong host. */
+static int plain_host(const char *h)
+{
+    if (h[0] == '[') /* an IPv6 literal */
+        return h[strlen(h) - 1] == ']' && !strpbrk(h + 1, "[/?#@ \t\r\n");
+    for (const unsigned char *p = (const unsigned char *)h; *p; p++)
+        if (*p <= ' ' || *p == 0x7f || strchr(":/?#@[]\\", *p))
+            return 0;
+    return 1;
+}
+
 iam_status iam_rds_auth_new(iam_rds_auth **out, const iam_rds_config *cfg, iam_error *err)
 {
     iam_error_clear(err);
@@ -88,6 +100,12 @@ iam_status iam_rds_auth_new(iam_rds_auth **out, const iam_rds_config *cfg, iam_e
         return iam_error_set(err, IAM_E_CONFIG, "unsupported iam_rds_config version");
     if (!cfg->hostname || !*cfg->hostname)
         return iam_error_set(err, IAM_E_CONFIG, "a host name is required");
+    if (!plain_host(cfg->hostname))
+        return iam_error_set(err, IAM_E_CONFIG,
+                             "hostname must be a host name or IP address, without scheme or port");
+    if (cfg->signing_hostname && *cfg->signing_hostname && !plain_host(cfg->signing_hostname))
+        return iam_error_set(err, IAM_E_CONFIG, "signing_hostname must be a host name or IP "
+                                                "address, without scheme or port");
     if (cfg->port < 1 || cfg->port > 65535)
         return iam_error_set(err, IAM_E_CONFIG, "port must be 1 to 65535");
     if (!cfg->username || !*cfg->username)

@@ -318,6 +318,27 @@ static void rds_region_and_arguments(void)
     iam_rds_auth_free(a);
     CHECK(rds("h", "not a region", &creds, &st, &err) == NULL);
     CHECK_EQ_INT(st, IAM_E_CONFIG);
+    const char *not_hosts[] = {"https://db.example.com", "db.example.com:5432", "db/x", "a b", "[::1"};
+    for (size_t i = 0; i < sizeof not_hosts / sizeof not_hosts[0]; i++) {
+        CHECK(rds(not_hosts[i], "us-east-1", &creds, &st, &err) == NULL);
+        CHECK_EQ_INT(st, IAM_E_CONFIG);
+    }
+    a = rds("[fd00::1]", "us-east-1", &creds, &st, &err);
+    CHECK(a != NULL);
+    iam_rds_auth_free(a);
+}
+
+static void region_from_a_missing_named_profile(void)
+{
+    clean();
+    char out[64];
+    iam_error err;
+    CHECK_EQ_INT(iam_aws_region_resolve(out, sizeof out, NULL, "nope", "db.x.us-east-1.rds.amazonaws.com",
+                                        &err), IAM_E_CONFIG);
+    CHECK(strstr(err.message, "\"nope\" not found") != NULL);
+    CHECK_EQ_INT(iam_aws_region_resolve(out, sizeof out, NULL, NULL, "db.x.us-east-1.rds.amazonaws.com",
+                                        &err), IAM_OK);
+    CHECK_EQ_STR(out, "us-east-1");
 }
 
 int main(void)
@@ -340,6 +361,7 @@ int main(void)
     RUN(rds_tokens_are_cached_and_invalidated);
     RUN(rds_tokens_never_outlive_their_credentials);
     RUN(rds_region_and_arguments);
+    RUN(region_from_a_missing_named_profile);
     curl_global_cleanup();
     char cmd[64];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -206,11 +206,13 @@ def test_bad_arguments(args, kwargs, error):
         iamcore.RDSAuthenticator(*args, **kwargs)
 
 
-def test_bad_host_fails_at_the_first_token():
-    # The host name's form is checked by the signer, at the first token().
-    rds = iamcore.RDSAuthenticator("https://" + HOST, 5432, "u", "eu-central-1", credentials=creds())
+@pytest.mark.parametrize("host", ["https://" + HOST, HOST + ":5432", HOST + "/db", "a b"])
+def test_bad_host_fails_at_construction(host):
     with pytest.raises(iamcore.ConfigError, match="hostname"):
-        rds.token()
+        iamcore.RDSAuthenticator(host, 5432, "u", "eu-central-1", credentials=creds())
+    with pytest.raises(iamcore.ConfigError, match="signing_hostname"):
+        iamcore.RDSAuthenticator(HOST, 5432, "u", "eu-central-1", credentials=creds(),
+                                 signing_hostname=host)
 
 
 def test_uninitialised_and_reinitialised():
