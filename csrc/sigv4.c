@@ -676,6 +676,24 @@ static iam_status check_params(const iam_sigv4_params *params, const iam_sigv4_r
     return IAM_OK;
 }
 
+/* A header value as it may be sent: visible characters, spaces and tabs, and
+ * line breaks only as folds (followed by a space or a tab). Anything else would
+ * be signed here and then split into another header on the wire. */
+static int is_sendable_value(const char *v)
+{
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '\r' && p[1] == '\n')
+            p++;
+        if (*p == '\n') {
+            if (p[1] != ' ' && p[1] != '\t')
+                return 0;
+        } else if ((*p < ' ' && *p != '\t') || *p == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Canonical headers block ("name:value\n" …) into *block, names into *signed_names. */
 static iam_status build_headers(iam_buf *block, iam_buf *signed_names, iam_sigv4_mode mode,
                                 const iam_sigv4_params *params, const iam_sigv4_request *req,
@@ -699,6 +717,16 @@ static iam_status build_headers(iam_buf *block, iam_buf *signed_names, iam_sigv4
         if (!in->value) {
             st = iam_error_set(err, IAM_E_CONFIG, "sigv4: header \"%s\" has a NULL value",
                                in->name);
+            goto done;
+        }
+        if (!is_sendable_value(in->value)) {
+            st = iam_error_set(err, IAM_E_CONFIG,
+                               "sigv4: the value of header \"%s\" has a control character or "
+                               "a line break that is not a fold", in->name);
+            goto done;
+        }
+        if (strcasecmp(in->name, "host") == 0 && !in->value[strspn(in->value, " \t")]) {
+            st = iam_error_set(err, IAM_E_CONFIG, "sigv4: the Host header is empty");
             goto done;
         }
         if (name_in(in->name, SIGNER_HEADERS, sizeof SIGNER_HEADERS / sizeof *SIGNER_HEADERS)) {

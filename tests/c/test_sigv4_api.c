@@ -473,6 +473,33 @@ static void url_parts(void)
     CHECK(host == NULL && target == NULL);
 }
 
+static void unsendable_header_values_are_refused(void)
+{
+    iam_aws_credentials c = {"AKIDEXAMPLE", "secret", NULL, 0};
+    iam_sigv4_params p = IAM_SIGV4_PARAMS_INIT;
+    p.service = "service";
+    p.region = "us-east-1";
+    p.credentials = &c;
+    p.timestamp = 1440938160;
+    const char *bad[] = {"a\nInjected: 1", "a\rb", "a\x01b", "a\r\nX: y"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        iam_header h[] = {{"Host", "example.amazonaws.com"}, {"X-A", bad[i]}};
+        iam_sigv4_headers out = {0};
+        iam_error err;
+        CHECK_EQ_INT(iam_sigv4_sign_headers(&out, &p, "GET", "/", h, 2, NULL, 0, &err), IAM_E_CONFIG);
+        iam_sigv4_headers_free(&out);
+    }
+    iam_header folded[] = {{"Host", "example.amazonaws.com"}, {"X-A", "a\r\n  b\n\tc"}};
+    iam_sigv4_headers out = {0};
+    iam_error err;
+    CHECK_EQ_INT(iam_sigv4_sign_headers(&out, &p, "GET", "/", folded, 2, NULL, 0, &err), IAM_OK);
+    iam_sigv4_headers_free(&out);
+    iam_header empty_host[] = {{"Host", "  "}};
+    CHECK_EQ_INT(iam_sigv4_sign_headers(&out, &p, "GET", "/", empty_host, 1, NULL, 0, &err),
+                 IAM_E_CONFIG);
+    iam_sigv4_headers_free(&out);
+}
+
 int main(void)
 {
     RUN(header_signing_returns_date_and_authorization);
@@ -491,5 +518,6 @@ int main(void)
     RUN(presign_rejects_reserved_query_params_and_bad_expiry);
     RUN(percent_encoding);
     RUN(url_parts);
+    RUN(unsendable_header_values_are_refused);
     return CHECK_DONE();
 }
