@@ -1,4 +1,6 @@
-// Type definitions for iamcore (Node binding).
+// Type definitions for iamcore (Node binding): IBM Cloud IAM authenticators and
+// the AWS part (SigV4, RDS / Aurora DSQL / ElastiCache IAM auth tokens, AWS
+// credentials).
 
 /** The `code` of an IamcoreError: one per C iam_status. */
 export type IamcoreErrorCode =
@@ -39,8 +41,11 @@ export declare const version: string;
 
 /**
  * Every iamcore failure: thrown at construction (code IAMCORE_CONFIG) or the
- * rejection of authenticate()/getToken(). Fields without a value are undefined.
- * Never contains an API key, a client secret or a token.
+ * rejection of an async call (authenticate(), getToken(), getAuthToken(),
+ * signRequest(), ...: async APIs never throw). Fields without a value are
+ * undefined. Never contains an API key, a client secret, an AWS secret key, a
+ * session token or a token. For AWS failures, `status`, `errorCode`,
+ * `errorMessage` and `requestId` carry the STS (or other endpoint's) answer.
  */
 export declare class IamcoreError extends Error {
   constructor(message: string, code?: IamcoreErrorCode);
@@ -125,3 +130,226 @@ export declare class ContainerAuthenticator extends TokenAuthenticator {
   constructor(options: ContainerAuthenticatorOptions);
   authenticationType(): 'container';
 }
+
+// ---------------------------------------------------------------- AWS
+
+/** AWS credentials: the AWS SDK v3 `AwsCredentialIdentity` shape. */
+export interface AwsCredentialIdentity {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** Temporary credentials' session token; empty or absent: none. */
+  readonly sessionToken?: string;
+  /** When they stop working. Signing after it fails; presigned URLs and tokens never outlive it. */
+  readonly expiration?: Date;
+}
+
+/** An async credentials provider: the AWS SDK v3 `AwsCredentialIdentityProvider` shape
+ * (e.g. `fromSSO()`, `fromIni()` from @aws-sdk/credential-providers). Called when
+ * credentials are needed; a rejection becomes an IamcoreError IAMCORE_AUTH with the
+ * original as `cause`. */
+export type AwsCredentialIdentityProvider = () => AwsCredentialIdentity | PromiseLike<AwsCredentialIdentity>;
+
+/** Where resolved credentials came from. */
+export type AwsCredentialSource = 'explicit' | 'env' | 'profile' | 'process' | 'web-identity' | 'container' | 'imds';
+
+/**
+ * How an AWS call gets its credentials. Neither option: the default chain
+ * (environment, web identity, the shared config and credentials files with
+ * credential_process, the container endpoint, EC2 instance metadata), resolved once
+ * and cached per Node environment (each worker thread has its own), refreshed
+ * before expiry.
+ */
+export interface AwsCredentialOptions {
+  /** Explicit credentials, or an async function returning them. */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** A profile of the shared config/credentials files for the chain (skips the environment's keys). */
+  profile?: string;
+}
+
+/**
+ * Credentials resolved by `aws.resolveCredentials()`. `secretAccessKey` and
+ * `sessionToken` are getters over private fields: util.inspect, JSON.stringify,
+ * Object.keys and spreading never show them. Pass the object itself (not a copy)
+ * as `credentials`.
+ */
+export declare class AwsCredentials implements AwsCredentialIdentity {
+  private constructor();
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string | undefined;
+  readonly source: AwsCredentialSource;
+  /** Absent for long-term keys. */
+  readonly expiration?: Date;
+  /** accessKeyId, source and expiration only. */
+  toJSON(): { accessKeyId: string; source: AwsCredentialSource; expiration?: string };
+}
+
+/** Something with the `forEach(value, name)` of a fetch `Headers` or a `Map`. */
+export interface HeadersLike {
+  forEach(callback: (value: string, name: string) => void): void;
+  get(name: string): string | null | undefined;
+}
+
+/** Request headers: an object (an array value is a repeated header; undefined/null are
+ * skipped), a `Headers` or `Map`, or a list of [name, value] pairs (order kept). A Host
+ * header is taken from the URL unless given. */
+export type AwsRequestHeaders =
+  | Record<string, string | number | boolean | readonly string[] | undefined | null>
+  | HeadersLike
+  | ReadonlyArray<readonly [string, string]>;
+
+export type AwsRequestBody = string | ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
+
+interface SigV4Options extends AwsCredentialOptions {
+  /** Default 'GET'. Used as given. */
+  method?: string;
+  /** An http(s) URL: its host (and non-default port) is the Host header, its path and query are signed. */
+  url: string;
+  headers?: AwsRequestHeaders;
+  body?: AwsRequestBody;
+  /** Signing name, e.g. 's3', 'execute-api', 'es'. */
+  service: string;
+  /** Default: AWS_REGION, AWS_DEFAULT_REGION, else the profile's region. */
+  region?: string;
+  /** Signing time (a Date, or milliseconds since the epoch); default: now. */
+  timestamp?: Date | number;
+  /** Remove '.', '..' and empty path segments (default true; false for S3). */
+  normalizePath?: boolean;
+  /** Percent-encode the path once more as AWS does (default true; false for S3). */
+  doubleEncodePath?: boolean;
+  /** Payload hash to sign instead of the body's SHA-256, e.g. 'UNSIGNED-PAYLOAD'. */
+  payloadHash?: string;
+  /** Send the session token but leave it out of the signature (AWS IoT). */
+  omitSessionToken?: boolean;
+}
+
+export interface SignRequestOptions extends SigV4Options {
+  /** Also add and sign x-amz-content-sha256 (S3 needs it). */
+  signBody?: boolean;
+}
+
+export interface PresignUrlOptions extends SigV4Options {
+  /** X-Amz-Expires in seconds, 1..604800 (default 900); capped at the credentials' remaining lifetime. */
+  expires?: number;
+}
+
+/** The headers signRequest() adds, in the order to append them. */
+export interface SignedHeaders {
+  'X-Amz-Security-Token'?: string;
+  'X-Amz-Date': string;
+  'x-amz-content-sha256'?: string;
+  Authorization: string;
+}
+
+interface DbTokenOptions extends AwsCredentialOptions {
+  /** Default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else the one the host name carries. */
+  region?: string;
+  /** Token lifetime in seconds (default 900); capped at the credentials' remaining lifetime. */
+  expiresIn?: number;
+  /** Signing time (a Date, or milliseconds since the epoch); default: now. */
+  timestamp?: Date | number;
+}
+
+export interface GenerateDbAuthTokenOptions extends DbTokenOptions {
+  hostname: string;
+  port: number;
+  username: string;
+}
+
+export interface GenerateDsqlAuthTokenOptions extends DbTokenOptions {
+  hostname: string;
+  /** Action=DbConnectAdmin (the admin role) instead of DbConnect. */
+  admin?: boolean;
+}
+
+export interface GenerateElastiCacheAuthTokenOptions extends DbTokenOptions {
+  /** The replication group or serverless cache name (not an endpoint). */
+  cacheName: string;
+  /** The ElastiCache user ID (also the AUTH user name). */
+  userId: string;
+  /** A serverless cache (adds ResourceType=ServerlessCache). */
+  serverless?: boolean;
+}
+
+/** @aws-sdk/rds-signer's SignerConfig plus the AWS wrappers' options. */
+export interface RdsSignerOptions extends AwsCredentialOptions {
+  /** The endpoint connected to. */
+  hostname: string;
+  port: number;
+  /** The database user. */
+  username: string;
+  /** Default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else the one the (signing) host name carries. */
+  region?: string;
+  /** The RDS host name to sign for when connecting through a tunnel, a proxy or custom DNS (the wrappers' iam_host). */
+  signingHostname?: string;
+  /** How long a token is reused, in seconds: 1..900, default 870 (the wrappers' iam_expiration). */
+  expiration?: number;
+}
+
+/**
+ * RDS / Aurora IAM auth tokens, cached: a drop-in for @aws-sdk/rds-signer's Signer.
+ * Throws IamcoreError IAMCORE_CONFIG for bad options.
+ */
+export declare class RdsSigner {
+  constructor(options: RdsSignerOptions);
+  readonly hostname: string;
+  readonly port: number;
+  readonly username: string;
+  /** The region tokens are signed for. */
+  readonly region: string;
+  /** The token (the password): the cached one while valid, else a new one. */
+  getAuthToken(): Promise<string>;
+  /** Drop the cached token (e.g. after a failed login): the next call signs anew. */
+  invalidate(): void;
+  /** Non-secret options only. */
+  toJSON(): Record<string, unknown>;
+}
+
+/** @aws-sdk/dsql-signer's DsqlSignerConfig. */
+export interface DsqlSignerOptions extends AwsCredentialOptions {
+  /** The cluster endpoint, e.g. '<id>.dsql.us-east-1.on.aws'. */
+  hostname: string;
+  /** Default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else the host name's. */
+  region?: string;
+  /** Token lifetime in seconds (default 900). */
+  expiresIn?: number;
+}
+
+/** Aurora DSQL auth tokens: a drop-in for @aws-sdk/dsql-signer's DsqlSigner. */
+export declare class DsqlSigner {
+  constructor(options: DsqlSignerOptions);
+  readonly hostname: string;
+  readonly region: string;
+  /** A token for a custom database role (Action=DbConnect). */
+  getDbConnectAuthToken(): Promise<string>;
+  /** A token for the admin role (Action=DbConnectAdmin). */
+  getDbConnectAdminAuthToken(): Promise<string>;
+  toJSON(): Record<string, unknown>;
+}
+
+/** The AWS functions. Every function returns a promise and never throws. */
+export declare const aws: Readonly<{
+  /** SigV4 header signing: resolves to the headers to add. */
+  signRequest(options: SignRequestOptions): Promise<SignedHeaders>;
+  /** SigV4 query signing: resolves to the presigned URL. */
+  presignUrl(options: PresignUrlOptions): Promise<string>;
+  /** One RDS token, not cached; takes a `timestamp` (RdsSigner does not). */
+  generateDbAuthToken(options: GenerateDbAuthTokenOptions): Promise<string>;
+  /** One Aurora DSQL token (DsqlSigner's one-shot form, with `timestamp`). */
+  generateDsqlAuthToken(options: GenerateDsqlAuthTokenOptions): Promise<string>;
+  /** An ElastiCache (Valkey / Redis OSS) IAM auth token: the AUTH password. */
+  generateElastiCacheAuthToken(options: GenerateElastiCacheAuthTokenOptions): Promise<string>;
+  /** The credentials the chain (or `profile`'s chain) gives now; rejects IAMCORE_CONFIG naming every source tried when none has any. */
+  resolveCredentials(options?: AwsCredentialOptions): Promise<AwsCredentials>;
+  /** Forget the cached credentials of the default chain (or of `profile`'s). */
+  invalidateCredentials(options?: { profile?: string }): void;
+  /**
+   * The region to sign for: `region`, else AWS_REGION, AWS_DEFAULT_REGION, the
+   * profile's region, else the one an RDS / Aurora DSQL `hostname` carries.
+   * Synchronous; throws IamcoreError IAMCORE_CONFIG when none is found.
+   */
+  resolveRegion(options?: { region?: string; profile?: string; hostname?: string }): string;
+  RdsSigner: typeof RdsSigner;
+  DsqlSigner: typeof DsqlSigner;
+  AwsCredentials: typeof AwsCredentials;
+}>;

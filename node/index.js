@@ -1,5 +1,6 @@
 'use strict';
-// iamcore for Node: IBM Cloud IAM access tokens from the iamcore C core.
+// iamcore for Node: IBM Cloud IAM access tokens and AWS SigV4 / RDS / DSQL /
+// ElastiCache auth tokens from the iamcore C core (the AWS part is node/aws.js).
 //
 // The classes mirror IBM's node-sdk-core names (IamAuthenticator,
 // ContainerAuthenticator, authenticate(requestOptions), authenticationType()).
@@ -328,9 +329,14 @@ class ContainerAuthenticator extends TokenAuthenticator {
   }
 }
 
+const aws = Object.freeze(require('./aws.js')({ addon, IamcoreError, ErrorCodes }));
+
 module.exports = {
   IamAuthenticator,
   ContainerAuthenticator,
+  RdsSigner: aws.RdsSigner,
+  DsqlSigner: aws.DsqlSigner,
+  aws,
   IamcoreError,
   ErrorCodes,
   IAMCORE_CONFIG: ErrorCodes.CONFIG,

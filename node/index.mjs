@@ -4,6 +4,9 @@ import iamcore from './index.js';
 export const {
   IamAuthenticator,
   ContainerAuthenticator,
+  RdsSigner,
+  DsqlSigner,
+  aws,
   IamcoreError,
   ErrorCodes,
   IAMCORE_CONFIG,

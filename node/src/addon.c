@@ -1,6 +1,9 @@
 /*
  * Module init. Exports:
- *   Authenticator        the native class (authenticator.c)
+ *   Authenticator        the IBM token authenticator class (authenticator.c)
+ *   RdsAuth              cached RDS tokens (rds.c)
+ *   CredentialProvider, resolveCredentials, invalidateCredentials  (aws_provider.c)
+ *   awsSign, resolveRegion                                          (aws_sign.c)
  *   setErrorClass(cls)   register the JS IamcoreError class used for every error
  *   version              iam_version()
  *
@@ -17,6 +20,8 @@ static void addon_data_finalize(napi_env env, void *data, void *hint)
     (void)hint;
     if (d == NULL) return;
     if (d->error_class != NULL) napi_delete_reference(env, d->error_class);
+    /* Async work still running holds its own reference. */
+    iam_aws_provider_free(d->default_provider);
     free(d);
 }
 
@@ -60,6 +65,9 @@ static napi_status init(napi_env env, napi_value exports)
         return st;
     }
     NAPI_TRY(iamnode_authenticator_init(env, exports));
+    NAPI_TRY(iamnode_rds_init(env, exports));
+    NAPI_TRY(iamnode_aws_provider_init(env, exports));
+    NAPI_TRY(iamnode_aws_sign_init(env, exports));
     NAPI_TRY(napi_create_function(env, "setErrorClass", NAPI_AUTO_LENGTH, set_error_class, NULL,
                                   &fn));
     NAPI_TRY(napi_set_named_property(env, exports, "setErrorClass", fn));

@@ -1,5 +1,7 @@
 /*
- * The native Authenticator class: one JS object wrapping one iam_auth *.
+ * The native token-source classes. Authenticator wraps one iam_auth *; RdsAuth
+ * (rds.c) wraps one iam_rds_auth * and shares every method below through an
+ * iamnode_token_ops table, since both have the same shape.
  *
  *   new Authenticator(type, options, state)
  *       type     'iam' | 'container'
@@ -24,14 +26,46 @@
 #include "addon.h"
 
 typedef struct authenticator {
-    iam_auth *auth;
-    napi_ref state_ref; /* keeps the shared Float64Array alive     */
-    double *state;      /* its elements: [0] freshUntil, [1] gen   */
+    void *handle;                 /* iam_auth * or iam_rds_auth *            */
+    const iamnode_token_ops *ops; /* what handle is                          */
+    napi_ref state_ref;           /* keeps the shared Float64Array alive     */
+    double *state;                /* its elements: [0] freshUntil, [1] gen   */
 } authenticator;
 
-/* Marks objects made by this class, so a foreign wrapped object passed as `this`
- * is refused instead of being read as an authenticator. */
+/* Marks objects made by these classes, so a foreign wrapped object passed as
+ * `this` is refused instead of being read as an authenticator. */
 static const napi_type_tag AUTHENTICATOR_TAG = {0x69616d636f72652dULL, 0x617574683a763100ULL};
+
+/* ------------------------------------------------------------ the IBM iam_auth */
+
+static iam_status ibm_get_token(void *h, iam_token **out, iam_error *err)
+{
+    return iam_auth_get_token(h, out, err);
+}
+
+static uint64_t ibm_peek(void *h, int64_t *fresh_until_ms)
+{
+    return iam_auth_peek(h, fresh_until_ms);
+}
+
+static void ibm_invalidate(void *h)
+{
+    iam_auth_invalidate(h);
+}
+
+static void *ibm_retain(void *h)
+{
+    return iam_auth_retain(h);
+}
+
+static void ibm_release(void *h)
+{
+    iam_auth_free(h);
+}
+
+static const iamnode_token_ops IBM_OPS = {
+    "authenticator", ibm_get_token, ibm_peek, ibm_invalidate, ibm_retain, ibm_release,
+};
 
 /* ------------------------------------------------------------ lifetime */
 
@@ -40,7 +74,7 @@ static void authenticator_finalize(napi_env env, void *data, void *hint)
     authenticator *a = data;
     (void)hint;
     if (a == NULL) return;
-    iam_auth_free(a->auth);
+    if (a->handle != NULL) a->ops->release(a->handle);
     if (a->state_ref != NULL) napi_delete_reference(env, a->state_ref);
     free(a);
 }
@@ -86,6 +120,36 @@ static napi_status get_state_array(napi_env env, napi_value value, double **out)
     return napi_pending_exception;
 }
 
+napi_value iamnode_token_wrap(napi_env env, napi_value self, void *handle,
+                              const iamnode_token_ops *ops, napi_value state_value)
+{
+    double *state = NULL;
+    authenticator *a;
+    napi_status st = get_state_array(env, state_value, &state);
+    if (st != napi_ok) {
+        ops->release(handle);
+        return iamnode_throw_napi_failure(env, st);
+    }
+    a = calloc(1, sizeof *a);
+    if (a == NULL) {
+        ops->release(handle);
+        return iamnode_throw_status(env, IAM_E_NOMEM, "out of memory");
+    }
+    a->handle = handle;
+    a->ops = ops;
+    a->state = state;
+    state[0] = 0;
+    state[1] = 0;
+    st = napi_create_reference(env, state_value, 1, &a->state_ref);
+    if (st == napi_ok) st = napi_type_tag_object(env, self, &AUTHENTICATOR_TAG);
+    if (st == napi_ok) st = napi_wrap(env, self, a, authenticator_finalize, NULL, NULL);
+    if (st != napi_ok) {
+        authenticator_finalize(env, a, NULL);
+        return iamnode_throw_napi_failure(env, st);
+    }
+    return self;
+}
+
 static napi_value authenticator_new(napi_env env, napi_callback_info info)
 {
     size_t argc = 3;
@@ -96,7 +160,6 @@ static napi_value authenticator_new(napi_env env, napi_callback_info info)
     iam_error err;
     iam_auth *auth = NULL;
     iam_status rc;
-    authenticator *a;
     napi_status st;
 
     st = napi_get_cb_info(env, info, &argc, argv, &self, NULL);
@@ -130,23 +193,7 @@ static napi_value authenticator_new(napi_env env, napi_callback_info info)
         return iamnode_throw_iam(env, &err);
     }
 
-    a = calloc(1, sizeof *a);
-    if (a == NULL) {
-        iam_auth_free(auth);
-        return iamnode_throw_status(env, IAM_E_NOMEM, "out of memory");
-    }
-    a->auth = auth;
-    a->state = state;
-    state[0] = 0;
-    state[1] = 0;
-    st = napi_create_reference(env, argv[2], 1, &a->state_ref);
-    if (st == napi_ok) st = napi_type_tag_object(env, self, &AUTHENTICATOR_TAG);
-    if (st == napi_ok) st = napi_wrap(env, self, a, authenticator_finalize, NULL, NULL);
-    if (st != napi_ok) {
-        authenticator_finalize(env, a, NULL);
-        return iamnode_throw_napi_failure(env, st);
-    }
-    return self;
+    return iamnode_token_wrap(env, self, auth, &IBM_OPS, argv[2]);
 }
 
 /* `this` as an authenticator, or NULL with an exception pending. */
@@ -170,6 +217,17 @@ static authenticator *unwrap_this(napi_env env, napi_callback_info info, napi_va
     return data;
 }
 
+void *iamnode_token_unwrap(napi_env env, napi_callback_info info, const iamnode_token_ops *ops)
+{
+    authenticator *a = unwrap_this(env, info, NULL);
+    if (a == NULL) return NULL;
+    if (a->ops != ops) {
+        iamnode_throw_status(env, IAM_E_INTERNAL, "not the expected kind of token source");
+        return NULL;
+    }
+    return a->handle;
+}
+
 /* ------------------------------------------------------------ fast path */
 
 static napi_value authenticator_peek(napi_env env, napi_callback_info info)
@@ -180,7 +238,7 @@ static napi_value authenticator_peek(napi_env env, napi_callback_info info)
     authenticator *a = unwrap_this(env, info, NULL);
     if (a == NULL) return NULL;
 
-    gen = iam_auth_peek(a->auth, &fresh_until);
+    gen = a->ops->peek(a->handle, &fresh_until);
     a->state[0] = gen != 0 ? (double)fresh_until : 0;
     a->state[1] = (double)gen;
     {
@@ -201,7 +259,7 @@ static napi_value authenticator_current(napi_env env, napi_callback_info info)
     authenticator *a = unwrap_this(env, info, NULL);
     if (a == NULL) return NULL;
 
-    gen = iam_auth_peek(a->auth, &fresh_until);
+    gen = a->ops->peek(a->handle, &fresh_until);
     if (gen == 0) {
         a->state[0] = 0;
         a->state[1] = 0;
@@ -210,10 +268,10 @@ static napi_value authenticator_current(napi_env env, napi_callback_info info)
     }
     /* A valid token is cached: iam_auth_get_token returns it at once. */
     iam_error_clear(&err);
-    if (iam_auth_get_token(a->auth, &token, &err) != IAM_OK || token == NULL) {
+    if (a->ops->get_token(a->handle, &token, &err) != IAM_OK || token == NULL) {
         if (err.code == IAM_OK) {
             err.code = IAM_E_INTERNAL;
-            strcpy(err.message, "iam_auth_get_token returned no token");
+            strcpy(err.message, "the core returned no token");
         }
         return iamnode_throw_iam(env, &err);
     }
@@ -230,7 +288,7 @@ static napi_value authenticator_invalidate(napi_env env, napi_callback_info info
 {
     authenticator *a = unwrap_this(env, info, NULL);
     if (a == NULL) return NULL;
-    iam_auth_invalidate(a->auth);
+    a->ops->invalidate(a->handle);
     a->state[0] = 0;
     a->state[1] = 0;
     return NULL;
@@ -241,8 +299,9 @@ static napi_value authenticator_invalidate(napi_env env, napi_callback_info info
 typedef struct fetch_work {
     napi_async_work work;
     napi_deferred deferred;
-    napi_ref self_ref;  /* keeps the JS object, hence auth, alive until complete */
-    iam_auth *auth;
+    napi_ref self_ref;  /* keeps the JS object alive until complete              */
+    void *handle;       /* its own reference to the iam_auth / iam_rds_auth       */
+    const iamnode_token_ops *ops;
     iam_token *token;   /* result on success */
     iam_status status;
     iam_error err;      /* copied by value on the worker thread */
@@ -254,11 +313,11 @@ static void fetch_execute(napi_env env, void *data)
     fetch_work *w = data;
     (void)env;
     iam_error_clear(&w->err);
-    w->status = iam_auth_get_token(w->auth, &w->token, &w->err);
+    w->status = w->ops->get_token(w->handle, &w->token, &w->err);
     if (w->status == IAM_OK && w->token == NULL) {
         w->status = IAM_E_INTERNAL;
         w->err.code = IAM_E_INTERNAL;
-        strcpy(w->err.message, "iam_auth_get_token returned no token");
+        strcpy(w->err.message, "the core returned no token");
     }
     if (w->status != IAM_OK && w->err.code == IAM_OK) w->err.code = w->status;
 }
@@ -322,7 +381,7 @@ static void fetch_complete(napi_env env, napi_status status, void *data)
     }
 
     iam_token_release(w->token);
-    iam_auth_free(w->auth);
+    w->ops->release(w->handle);
     if (w->self_ref != NULL) napi_delete_reference(env, w->self_ref);
     napi_delete_async_work(env, w->work);
     OPENSSL_cleanse(&w->err, sizeof w->err);
@@ -341,7 +400,8 @@ static napi_value authenticator_fetch(napi_env env, napi_callback_info info)
     if (w == NULL) return iamnode_throw_status(env, IAM_E_NOMEM, "out of memory");
     /* Its own reference: if the environment goes away mid-fetch (a worker is
      * terminated), the object's finalizer may run before this work ends. */
-    w->auth = iam_auth_retain(a->auth);
+    w->ops = a->ops;
+    w->handle = a->ops->retain(a->handle);
 
     st = napi_create_string_utf8(env, "iamcore:fetch", NAPI_AUTO_LENGTH, &name);
     if (st == napi_ok) st = napi_create_reference(env, self, 1, &w->self_ref);
@@ -350,7 +410,7 @@ static napi_value authenticator_fetch(napi_env env, napi_callback_info info)
     }
     if (st != napi_ok) {
         if (w->self_ref != NULL) napi_delete_reference(env, w->self_ref);
-        iam_auth_free(w->auth);
+        w->ops->release(w->handle);
         free(w);
         return iamnode_throw_napi_failure(env, st);
     }
@@ -358,7 +418,7 @@ static napi_value authenticator_fetch(napi_env env, napi_callback_info info)
     if (st != napi_ok) {
         napi_delete_async_work(env, w->work);
         napi_delete_reference(env, w->self_ref);
-        iam_auth_free(w->auth);
+        w->ops->release(w->handle);
         free(w);
         return iamnode_throw_napi_failure(env, st);
     }
@@ -375,7 +435,7 @@ static napi_value authenticator_fetch(napi_env env, napi_callback_info info)
         }
         napi_delete_async_work(env, w->work);
         napi_delete_reference(env, w->self_ref);
-        iam_auth_free(w->auth);
+        w->ops->release(w->handle);
         free(w);
         if (e == NULL) return iamnode_throw_napi_failure(env, st);
     }
@@ -384,17 +444,27 @@ static napi_value authenticator_fetch(napi_env env, napi_callback_info info)
 
 /* ------------------------------------------------------------ class */
 
-napi_status iamnode_authenticator_init(napi_env env, napi_value exports)
+napi_status iamnode_token_class_define(napi_env env, napi_value exports, const char *name,
+                                       napi_callback ctor, const napi_property_descriptor *extra,
+                                       size_t extra_count)
 {
     napi_value cls;
-    const napi_property_descriptor methods[] = {
+    napi_property_descriptor methods[16] = {
         {"peek", NULL, authenticator_peek, NULL, NULL, NULL, napi_default_method, NULL},
         {"current", NULL, authenticator_current, NULL, NULL, NULL, napi_default_method, NULL},
         {"fetch", NULL, authenticator_fetch, NULL, NULL, NULL, napi_default_method, NULL},
         {"invalidate", NULL, authenticator_invalidate, NULL, NULL, NULL, napi_default_method,
          NULL},
     };
-    NAPI_TRY(napi_define_class(env, "Authenticator", NAPI_AUTO_LENGTH, authenticator_new, NULL,
-                               sizeof methods / sizeof methods[0], methods, &cls));
-    return napi_set_named_property(env, exports, "Authenticator", cls);
+    size_t count = 4, i;
+    for (i = 0; i < extra_count && count < sizeof methods / sizeof methods[0]; i++) {
+        methods[count++] = extra[i];
+    }
+    NAPI_TRY(napi_define_class(env, name, NAPI_AUTO_LENGTH, ctor, NULL, count, methods, &cls));
+    return napi_set_named_property(env, exports, name, cls);
+}
+
+napi_status iamnode_authenticator_init(napi_env env, napi_value exports)
+{
+    return iamnode_token_class_define(env, exports, "Authenticator", authenticator_new, NULL, 0);
 }

@@ -119,3 +119,44 @@ napi_value iamnode_throw_napi_failure(napi_env env, napi_status status)
     napi_throw_error(env, "IAMCORE_INTERNAL", msg);
     return NULL;
 }
+
+void iamnode_reject_napi_failure(napi_env env, napi_deferred deferred)
+{
+    napi_value value = NULL;
+    bool pending = false;
+
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+        napi_get_and_clear_last_exception(env, &value);
+    }
+    if (value == NULL) {
+        iam_error err;
+        iam_error_clear(&err);
+        err.code = IAM_E_INTERNAL;
+        snprintf(err.message, sizeof err.message, "could not build the result");
+        if (iamnode_error_from_iam(env, &err, &value) != napi_ok) {
+            napi_value code, msg;
+            value = NULL;
+            if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+                napi_get_and_clear_last_exception(env, &value);
+            }
+            if (value == NULL &&
+                napi_create_string_utf8(env, "IAMCORE_INTERNAL", NAPI_AUTO_LENGTH, &code) == napi_ok &&
+                napi_create_string_utf8(env, "could not build the result", NAPI_AUTO_LENGTH, &msg) ==
+                    napi_ok) {
+                napi_create_error(env, code, msg, &value);
+            }
+        }
+    }
+    if (value == NULL) napi_get_undefined(env, &value);
+    napi_reject_deferred(env, deferred, value);
+}
+
+void iamnode_reject_iam(napi_env env, napi_deferred deferred, const iam_error *err)
+{
+    napi_value e = NULL;
+    if (iamnode_error_from_iam(env, err, &e) != napi_ok) {
+        iamnode_reject_napi_failure(env, deferred);
+        return;
+    }
+    napi_reject_deferred(env, deferred, e);
+}

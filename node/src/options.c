@@ -20,7 +20,7 @@
 /* The maximum accepted value of `timeout` (ms): about 24 days, fits in a long. */
 #define MAX_TIMEOUT_MS 2147483647.0
 
-static napi_value throw_type(napi_env env, const char *option, const char *what)
+napi_value iamnode_throw_type(napi_env env, const char *option, const char *what)
 {
     char msg[160];
     snprintf(msg, sizeof msg, "option '%s' must be %s", option, what);
@@ -29,7 +29,7 @@ static napi_value throw_type(napi_env env, const char *option, const char *what)
 
 /* Own a copy of a JS string. NUL characters are refused: C would silently cut the
  * value there (an API key "abc\0def" must not become "abc"). */
-static napi_status copy_string(napi_env env, napi_value value, const char *option, char **out)
+napi_status iamnode_copy_string(napi_env env, napi_value value, const char *option, char **out)
 {
     size_t len = 0;
     char *buf;
@@ -51,7 +51,7 @@ static napi_status copy_string(napi_env env, napi_value value, const char *optio
         if (strlen(buf) != copied) {
             OPENSSL_cleanse(buf, len + 1);
             free(buf);
-            throw_type(env, option, "a string without NUL characters");
+            iamnode_throw_type(env, option, "a string without NUL characters");
             return napi_pending_exception;
         }
     }
@@ -77,14 +77,14 @@ static napi_status read_string(napi_env env, napi_value obj, const char *option,
     NAPI_TRY(napi_typeof(env, value, &type));
     if (is_absent(type)) return napi_ok;
     if (type != napi_string) {
-        throw_type(env, option, "a string");
+        iamnode_throw_type(env, option, "a string");
         return napi_pending_exception;
     }
     if (opts->string_count >= sizeof opts->strings / sizeof opts->strings[0]) {
         iamnode_throw_status(env, IAM_E_INTERNAL, "too many string options");
         return napi_pending_exception;
     }
-    NAPI_TRY(copy_string(env, value, option, &copy));
+    NAPI_TRY(iamnode_copy_string(env, value, option, &copy));
     opts->strings[opts->string_count++] = copy;
     *field = copy;
     return napi_ok;
@@ -101,7 +101,7 @@ static napi_status read_bool(napi_env env, napi_value obj, const char *option, i
     NAPI_TRY(napi_typeof(env, value, &type));
     if (is_absent(type)) return napi_ok;
     if (type != napi_boolean) {
-        throw_type(env, option, "a boolean");
+        iamnode_throw_type(env, option, "a boolean");
         return napi_pending_exception;
     }
     NAPI_TRY(napi_get_value_bool(env, value, &b));
@@ -122,12 +122,12 @@ static napi_status read_timeout(napi_env env, napi_value obj, const char *option
     NAPI_TRY(napi_typeof(env, value, &type));
     if (is_absent(type)) return napi_ok;
     if (type != napi_number) {
-        throw_type(env, option, "a number of milliseconds");
+        iamnode_throw_type(env, option, "a number of milliseconds");
         return napi_pending_exception;
     }
     NAPI_TRY(napi_get_value_double(env, value, &ms));
     if (!(ms > 0) || !isfinite(ms) || ms > MAX_TIMEOUT_MS) {
-        throw_type(env, option, "a positive number of milliseconds");
+        iamnode_throw_type(env, option, "a positive number of milliseconds");
         return napi_pending_exception;
     }
     *field = (long)ceil(ms);
@@ -147,12 +147,12 @@ static napi_status read_retries(napi_env env, napi_value obj, const char *option
     NAPI_TRY(napi_typeof(env, value, &type));
     if (is_absent(type)) return napi_ok;
     if (type != napi_number) {
-        throw_type(env, option, "a whole number");
+        iamnode_throw_type(env, option, "a whole number");
         return napi_pending_exception;
     }
     NAPI_TRY(napi_get_value_double(env, value, &n));
     if (!(n >= 0) || n != floor(n) || n > 100) {
-        throw_type(env, option, "a whole number from 0 to 100");
+        iamnode_throw_type(env, option, "a whole number from 0 to 100");
         return napi_pending_exception;
     }
     *field = n == 0 ? -1 : (int)n;
@@ -171,7 +171,7 @@ static napi_status read_headers(napi_env env, napi_value obj, const char *option
     NAPI_TRY(napi_typeof(env, value, &type));
     if (is_absent(type)) return napi_ok;
     if (type != napi_object) {
-        throw_type(env, option, "an object of header names to string values");
+        iamnode_throw_type(env, option, "an object of header names to string values");
         return napi_pending_exception;
     }
     NAPI_TRY(napi_get_all_property_names(env, value, napi_key_own_only,
@@ -196,12 +196,12 @@ static napi_status read_headers(napi_env env, napi_value obj, const char *option
         NAPI_TRY(napi_get_property(env, value, name, &hvalue));
         NAPI_TRY(napi_typeof(env, hvalue, &htype));
         if (htype != napi_string) {
-            throw_type(env, option, "an object of header names to string values");
+            iamnode_throw_type(env, option, "an object of header names to string values");
             return napi_pending_exception;
         }
-        NAPI_TRY(copy_string(env, name, option, &name_copy));
+        NAPI_TRY(iamnode_copy_string(env, name, option, &name_copy));
         opts->header_strings[opts->header_count * 2] = name_copy;
-        NAPI_TRY(copy_string(env, hvalue, option, &value_copy));
+        NAPI_TRY(iamnode_copy_string(env, hvalue, option, &value_copy));
         opts->header_strings[opts->header_count * 2 + 1] = value_copy;
         opts->headers[opts->header_count].name = name_copy;
         opts->headers[opts->header_count].value = value_copy;
@@ -223,7 +223,7 @@ napi_status iamnode_options_read(napi_env env, napi_value obj, iamnode_options *
 
     NAPI_TRY(napi_typeof(env, obj, &type));
     if (type != napi_object) {
-        throw_type(env, "options", "an object");
+        iamnode_throw_type(env, "options", "an object");
         return napi_pending_exception;
     }
     NAPI_TRY(read_string(env, obj, "apikey", opts, &c->apikey));
@@ -246,7 +246,7 @@ napi_status iamnode_options_read(napi_env env, napi_value obj, iamnode_options *
     return napi_ok;
 }
 
-static void free_secret_string(char *s)
+void iamnode_free_secret(char *s)
 {
     if (s == NULL) return;
     OPENSSL_cleanse(s, strlen(s));
@@ -256,11 +256,70 @@ static void free_secret_string(char *s)
 void iamnode_options_clear(iamnode_options *opts)
 {
     size_t i;
-    for (i = 0; i < opts->string_count; i++) free_secret_string(opts->strings[i]);
+    for (i = 0; i < opts->string_count; i++) iamnode_free_secret(opts->strings[i]);
     if (opts->header_strings != NULL) {
-        for (i = 0; i < opts->header_alloc * 2; i++) free_secret_string(opts->header_strings[i]);
+        for (i = 0; i < opts->header_alloc * 2; i++) iamnode_free_secret(opts->header_strings[i]);
         free(opts->header_strings);
     }
     free(opts->headers);
     memset(opts, 0, sizeof *opts);
+}
+
+/* ------------------------------------------------------------ shared value readers */
+
+napi_status iamnode_read_string(napi_env env, napi_value obj, const char *name, char **out)
+{
+    napi_value value;
+    napi_valuetype type;
+
+    *out = NULL;
+    NAPI_TRY(napi_get_named_property(env, obj, name, &value));
+    NAPI_TRY(napi_typeof(env, value, &type));
+    if (is_absent(type)) return napi_ok;
+    if (type != napi_string) {
+        iamnode_throw_type(env, name, "a string");
+        return napi_pending_exception;
+    }
+    return iamnode_copy_string(env, value, name, out);
+}
+
+napi_status iamnode_read_integer(napi_env env, napi_value obj, const char *name, double min,
+                                 double max, int64_t *out, int *given)
+{
+    napi_value value;
+    napi_valuetype type;
+    double d = 0;
+    char what[96];
+
+    *given = 0;
+    NAPI_TRY(napi_get_named_property(env, obj, name, &value));
+    NAPI_TRY(napi_typeof(env, value, &type));
+    if (is_absent(type)) return napi_ok;
+    if (type == napi_number) NAPI_TRY(napi_get_value_double(env, value, &d));
+    if (type != napi_number || !isfinite(d) || d != floor(d) || d < min || d > max) {
+        snprintf(what, sizeof what, "a whole number from %.0f to %.0f", min, max);
+        iamnode_throw_type(env, name, what);
+        return napi_pending_exception;
+    }
+    *out = (int64_t)d;
+    *given = 1;
+    return napi_ok;
+}
+
+napi_status iamnode_read_boolean(napi_env env, napi_value obj, const char *name, int *out)
+{
+    napi_value value;
+    napi_valuetype type;
+    bool b = false;
+
+    NAPI_TRY(napi_get_named_property(env, obj, name, &value));
+    NAPI_TRY(napi_typeof(env, value, &type));
+    if (is_absent(type)) return napi_ok;
+    if (type != napi_boolean) {
+        iamnode_throw_type(env, name, "a boolean");
+        return napi_pending_exception;
+    }
+    NAPI_TRY(napi_get_value_bool(env, value, &b));
+    *out = b ? 1 : 0;
+    return napi_ok;
 }

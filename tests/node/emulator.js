@@ -6,6 +6,11 @@
 //   await emu.tokenSettings({ delay_ms: 300 }); const reqs = await emu.requests();
 //   await emu.stop();                       // in after()
 //
+// AWS endpoints (tests/emulator/README.md, "AWS endpoints"):
+//   await emu.awsSettings({ delay_ms: 200, credential_lifetime: 300 });
+//   await emu.enqueue({ endpoint: 'sts', error: { Code: 'InvalidIdentityToken' } });
+//   const sts = await emu.requests('sts');  // or ['imds-token', 'imds-credentials']
+//
 // The emulator is started with --exit-on-stdin-eof: it also goes away if this
 // process dies without calling stop().
 
@@ -85,9 +90,15 @@ class Emulator {
     return this.#control('POST', 'reset', {});
   }
 
-  /** Queue responses for the next token requests. */
+  /** Queue responses for the next token requests; `endpoint: 'sts'` (etc.) targets an AWS endpoint. */
   enqueue(...responses) {
     return this.#control('POST', 'enqueue', { responses });
+  }
+
+  /** Merge AWS settings (credential_lifetime, access_key_id, container_auth_token,
+   * imds_role, imds_v1_allowed, imds_token_status, delay_ms); returns them. */
+  awsSettings(changes) {
+    return changes === undefined ? this.#control('GET', 'aws-settings') : this.#control('POST', 'aws-settings', changes);
   }
 
   /** Merge token settings: lifetime, iat_offset, delay_ms, expires_in, expiration, jwt. */
@@ -95,16 +106,19 @@ class Emulator {
     return this.#control('POST', 'token-settings', changes);
   }
 
-  /** The token requests received so far, oldest first. */
-  async requests() {
-    return (await this.#control('GET', 'requests')).requests;
+  /** The requests received so far, oldest first; `endpoint` (a name or a list of
+   * names: 'iam', 'sts', 'container', 'imds-token', ...) keeps only those. */
+  async requests(endpoint) {
+    const names = endpoint === undefined ? [] : [].concat(endpoint);
+    const query = names.length ? `?endpoint=${names.map(encodeURIComponent).join(',')}` : '';
+    return (await this.#control('GET', `requests${query}`)).requests;
   }
 
-  /** Resolves once the emulator has received at least `count` token requests. */
-  async waitForRequests(count, timeoutMs = 5000) {
+  /** Resolves once the emulator has received at least `count` requests (of `endpoint`). */
+  async waitForRequests(count, timeoutMs = 5000, endpoint = undefined) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const reqs = await this.requests();
+      const reqs = await this.requests(endpoint);
       if (reqs.length >= count) return reqs;
       if (Date.now() > deadline) {
         throw new Error(`expected ${count} token requests within ${timeoutMs} ms, got ${reqs.length}`);
