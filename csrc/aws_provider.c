@@ -3,7 +3,8 @@
  * credentials) and caches the result in a token cache, so temporary credentials
  * are refreshed in the background 15 minutes before they expire (a 15-minute
  * database token can always be signed with them), single-flight, and fetched in
- * the foreground only within 5 minutes of expiry.
+ * the foreground only within 5 minutes of expiry. Credentials that live less
+ * than that are refreshed after a quarter and dropped after half their life.
  */
 #define _GNU_SOURCE
 #include "aws_chain.h"
@@ -80,6 +81,7 @@ iam_status iam_aws_provider_new(iam_aws_provider **out, const iam_aws_provider_c
     }
     p->cache.refresh_lead_ms = AWS_REFRESH_LEAD_MS;
     p->cache.margin_ms = AWS_EXPIRY_MARGIN_MS;
+    p->cache.scale_to_lifetime = 1; /* e.g. 5-minute credentials from a test STS */
     int oom = 0;
     if (cfg->profile && *cfg->profile)
         oom |= !(p->profile = iam_strdup(cfg->profile));

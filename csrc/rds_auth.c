@@ -59,6 +59,12 @@ static int rds_fetch(void *p, iam_cache_item **out, iam_error *err)
         return rc;
     int64_t now = (int64_t)time(NULL);
     iam_aws_credentials view = iam_aws_creds_view(creds);
+    if (view.expiration && view.expiration <= now) {
+        rc = iam_error_set(err, IAM_E_AUTH, "the AWS credentials (%s) have expired",
+                           iam_aws_creds_source(creds));
+        iam_aws_creds_release(creds);
+        return rc;
+    }
     long expires = IAM_AWS_TOKEN_DEFAULT_EXPIRES;
     if (view.expiration && view.expiration - now < expires)
         expires = (long)(view.expiration - now); /* the signer refuses <= 0 */

@@ -70,8 +70,14 @@ static void finish_fetch(iam_token_cache *c, int status, iam_cache_item *item,
             int64_t life_ms = (item->expires_at - item->issued_at) * 1000;
             if (life_ms < 0)
                 life_ms = 0;
-            c->expires_at_ms = exp_ms - c->margin_ms;
-            c->refresh_at_ms = exp_ms - (c->refresh_lead_ms ? c->refresh_lead_ms : life_ms / 5);
+            int64_t margin = c->margin_ms;
+            int64_t lead = c->refresh_lead_ms ? c->refresh_lead_ms : life_ms / 5;
+            if (c->scale_to_lifetime) {
+                margin = margin < life_ms / 2 ? margin : life_ms / 2;
+                lead = lead < life_ms / 4 * 3 ? lead : life_ms / 4 * 3;
+            }
+            c->expires_at_ms = exp_ms - margin;
+            c->refresh_at_ms = exp_ms - lead;
         }
         iam_error_clear(&c->last_error);
     } else {

@@ -28,6 +28,9 @@ typedef struct iam_token_cache {
      * due refresh_lead_ms before it expires, or at 80 % of its lifetime when 0. */
     int64_t margin_ms;
     int64_t refresh_lead_ms;
+    /* Non-zero: shrink both for short-lived items (margin at most half the
+     * lifetime, lead at most three quarters), so they are still reused. */
+    int scale_to_lifetime;
 
     iam_fetch_fn fetch;
     void *owner;                       /* passed to fetch, retain and release */

@@ -209,6 +209,28 @@ static void provider_fetches_once_for_many_threads(void)
     iam_aws_provider_free(p);
 }
 
+static void short_lived_credentials_are_reused(void)
+{
+    clean();
+    free(control("aws-settings", "{\"credential_lifetime\":300}"));
+    char token_path[160];
+    snprintf(token_path, sizeof token_path, "%s/oidc4", dir);
+    write_file(token_path, "oidc-token-4");
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", token_path, 1);
+    setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/app", 1);
+    iam_aws_provider_config cfg = IAM_AWS_PROVIDER_CONFIG_INIT;
+    iam_aws_provider *p = NULL;
+    iam_error err;
+    CHECK_EQ_INT(iam_aws_provider_new(&p, &cfg, &err), IAM_OK);
+    for (int i = 0; i < 3; i++) {
+        iam_aws_creds *c = NULL;
+        CHECK_EQ_INT(iam_aws_provider_get(p, &c, &err), IAM_OK);
+        iam_aws_creds_release(c);
+    }
+    CHECK_EQ_INT(count("sts"), 1);
+    iam_aws_provider_free(p);
+}
+
 static void explicit_credentials_skip_the_chain(void)
 {
     clean();
@@ -341,6 +363,19 @@ static void region_from_a_missing_named_profile(void)
     CHECK_EQ_STR(out, "us-east-1");
 }
 
+static void expired_credentials_are_named_as_such(void)
+{
+    clean();
+    iam_aws_credentials creds = {"ASIAOLD", "old-secret", "tok", (int64_t)time(NULL) - 5};
+    int st;
+    iam_error err;
+    iam_rds_auth *a = rds("db.example.internal", "us-east-1", &creds, &st, &err);
+    iam_token *t = NULL;
+    CHECK_EQ_INT(iam_rds_auth_get_token(a, &t, &err), IAM_E_AUTH);
+    CHECK(strstr(err.message, "have expired") != NULL);
+    iam_rds_auth_free(a);
+}
+
 int main(void)
 {
     http_url = getenv("IAMCORE_EMULATOR_HTTP");
@@ -357,10 +392,12 @@ int main(void)
     RUN(nothing_anywhere_lists_every_source);
     RUN(a_failing_source_stops_the_chain);
     RUN(provider_fetches_once_for_many_threads);
+    RUN(short_lived_credentials_are_reused);
     RUN(explicit_credentials_skip_the_chain);
     RUN(rds_tokens_are_cached_and_invalidated);
     RUN(rds_tokens_never_outlive_their_credentials);
     RUN(rds_region_and_arguments);
+    RUN(expired_credentials_are_named_as_such);
     RUN(region_from_a_missing_named_profile);
     curl_global_cleanup();
     char cmd[64];
