@@ -60,7 +60,7 @@ static int rds_fetch(void *p, iam_cache_item **out, iam_error *err)
     int64_t now = (int64_t)time(NULL);
     iam_aws_credentials view = iam_aws_creds_view(creds);
     if (view.expiration && view.expiration <= now) {
-        rc = iam_error_set(err, IAM_E_AUTH, "the AWS credentials (%s) have expired",
+        rc = iam_error_set(err, IAM_E_CONFIG, "the AWS credentials (%s) have expired",
                            iam_aws_creds_source(creds));
         iam_aws_creds_release(creds);
         return rc;

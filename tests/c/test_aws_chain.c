@@ -371,7 +371,7 @@ static void expired_credentials_are_named_as_such(void)
     iam_error err;
     iam_rds_auth *a = rds("db.example.internal", "us-east-1", &creds, &st, &err);
     iam_token *t = NULL;
-    CHECK_EQ_INT(iam_rds_auth_get_token(a, &t, &err), IAM_E_AUTH);
+    CHECK_EQ_INT(iam_rds_auth_get_token(a, &t, &err), IAM_E_CONFIG);
     CHECK(strstr(err.message, "have expired") != NULL);
     iam_rds_auth_free(a);
 }
