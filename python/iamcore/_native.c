@@ -467,7 +467,7 @@ static PyObject *Auth_invalidate(AuthObject *self, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
-static PyObject *Auth_reduce(AuthObject *self, PyObject *Py_UNUSED(ignored))
+PyObject *iampy_refuse_reduce(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
     PyErr_Format(PyExc_TypeError,
                  "cannot pickle or copy %.100s objects (they hold credentials); create a new one",
@@ -475,12 +475,16 @@ static PyObject *Auth_reduce(AuthObject *self, PyObject *Py_UNUSED(ignored))
     return NULL;
 }
 
-static PyObject *Auth_repr(AuthObject *self)
+const char *iampy_short_name(PyObject *self)
 {
     const char *name = Py_TYPE(self)->tp_name;
     const char *dot = strrchr(name, '.');
-    if (dot != NULL)
-        name = dot + 1;
+    return dot != NULL ? dot + 1 : name;
+}
+
+static PyObject *Auth_repr(AuthObject *self)
+{
+    const char *name = iampy_short_name((PyObject *)self);
     if (self->display == NULL)
         return PyUnicode_FromFormat("%s(<not initialised>)", name);
     return PyUnicode_FromFormat("%s(%U)", name, self->display);
@@ -642,8 +646,8 @@ static PyMethodDef Auth_methods[] = {
     {"authentication_type", (PyCFunction)Auth_authentication_type, METH_NOARGS,
      authentication_type_doc},
     {"invalidate", (PyCFunction)Auth_invalidate, METH_NOARGS, invalidate_doc},
-    {"__reduce__", (PyCFunction)Auth_reduce, METH_NOARGS, NULL},
-    {"__reduce_ex__", (PyCFunction)Auth_reduce, METH_O, NULL},
+    {"__reduce__", (PyCFunction)iampy_refuse_reduce, METH_NOARGS, NULL},
+    {"__reduce_ex__", (PyCFunction)iampy_refuse_reduce, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -26,6 +26,13 @@ int iampy_config_error(const char *fmt, const char *option);
  * characters → ConfigError. Messages name the option, never the value. */
 int iampy_conv_str(PyObject *obj, const char *option, int allow_none, const char **out);
 
+/* __reduce__ / __reduce_ex__ of the objects that hold credentials: pickling and
+ * copying are refused (a pickle would carry the secret). Always returns NULL. */
+PyObject *iampy_refuse_reduce(PyObject *self, PyObject *ignored);
+
+/* The type's name without its module ("IAMAuthenticator"), for repr. */
+const char *iampy_short_name(PyObject *self);
+
 /* The AWS half (_native_aws.c): add its types and functions to the module.
  * Returns 0, or -1 with an exception set. */
 int iampy_aws_init(PyObject *module);

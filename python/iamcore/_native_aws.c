@@ -566,13 +566,6 @@ static Py_hash_t Creds_hash(CredsObject *self)
     return h;
 }
 
-static PyObject *Creds_reduce(PyObject *self, PyObject *Py_UNUSED(ignored))
-{
-    PyErr_Format(PyExc_TypeError, "cannot pickle %.100s objects (they hold a secret)",
-                 Py_TYPE(self)->tp_name);
-    return NULL;
-}
-
 static PyObject *Creds_copy(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
     Py_INCREF(self); /* immutable */
@@ -580,8 +573,8 @@ static PyObject *Creds_copy(PyObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef Creds_methods[] = {
-    {"__reduce__", (PyCFunction)Creds_reduce, METH_NOARGS, NULL},
-    {"__reduce_ex__", (PyCFunction)Creds_reduce, METH_O, NULL},
+    {"__reduce__", (PyCFunction)iampy_refuse_reduce, METH_NOARGS, NULL},
+    {"__reduce_ex__", (PyCFunction)iampy_refuse_reduce, METH_O, NULL},
     {"__copy__", (PyCFunction)Creds_copy, METH_NOARGS, NULL},
     {"__deepcopy__", (PyCFunction)Creds_copy, METH_O, NULL},
     {NULL, NULL, 0, NULL},
@@ -1307,20 +1300,9 @@ static PyObject *Rds_invalidate(RdsObject *self, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
-static PyObject *Rds_reduce(PyObject *self, PyObject *Py_UNUSED(ignored))
-{
-    PyErr_Format(PyExc_TypeError,
-                 "cannot pickle or copy %.100s objects (they hold credentials); create a new one",
-                 Py_TYPE(self)->tp_name);
-    return NULL;
-}
-
 static PyObject *Rds_repr(RdsObject *self)
 {
-    const char *name = Py_TYPE(self)->tp_name;
-    const char *dot = strrchr(name, '.');
-    if (dot != NULL)
-        name = dot + 1;
+    const char *name = iampy_short_name((PyObject *)self);
     if (self->auth == NULL)
         return PyUnicode_FromFormat("%s(<not initialised>)", name);
     PyObject *r = PyUnicode_FromFormat("%s(hostname=%R, port=%d, username=%R, region=%R", name,
@@ -1428,8 +1410,8 @@ static void Rds_dealloc(RdsObject *self)
 static PyMethodDef Rds_methods[] = {
     {"token", (PyCFunction)Rds_token, METH_NOARGS, rds_token_method_doc},
     {"invalidate", (PyCFunction)Rds_invalidate, METH_NOARGS, rds_invalidate_doc},
-    {"__reduce__", (PyCFunction)Rds_reduce, METH_NOARGS, NULL},
-    {"__reduce_ex__", (PyCFunction)Rds_reduce, METH_O, NULL},
+    {"__reduce__", (PyCFunction)iampy_refuse_reduce, METH_NOARGS, NULL},
+    {"__reduce_ex__", (PyCFunction)iampy_refuse_reduce, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -65,6 +65,20 @@ static inline void enqueue(const char *json)
     free(control("enqueue", json));
 }
 
+/* How many requests reached one endpoint ("iam", "sts", "container", "imds-…"). */
+static inline int endpoint_count(const char *endpoint)
+{
+    char path[64];
+    snprintf(path, sizeof path, "requests?endpoint=%s", endpoint);
+    char *body = control(path, NULL);
+    cJSON *root = body ? cJSON_Parse(body) : NULL;
+    cJSON *n = cJSON_GetObjectItem(root, "count");
+    int out = cJSON_IsNumber(n) ? n->valueint : -1;
+    cJSON_Delete(root);
+    free(body);
+    return out;
+}
+
 /* A copy of last_request[group][name] (group "form" or "headers"), or NULL. */
 static inline char *last_request_item(const char *group, const char *name)
 {

@@ -22,19 +22,6 @@ static void write_file(const char *path, const char *content)
     fclose(f);
 }
 
-static int count(const char *endpoint)
-{
-    char path[64];
-    snprintf(path, sizeof path, "requests?endpoint=%s", endpoint);
-    char *body = control(path, NULL);
-    cJSON *root = body ? cJSON_Parse(body) : NULL;
-    cJSON *n = cJSON_GetObjectItem(root, "count");
-    int out = cJSON_IsNumber(n) ? n->valueint : -1;
-    cJSON_Delete(root);
-    free(body);
-    return out;
-}
-
 /* A clean slate: no AWS variables, empty files, IMDS disabled. */
 static void clean(void)
 {
@@ -151,7 +138,7 @@ static void a_failing_source_stops_the_chain(void)
     CHECK(resolve(NULL, &st, &err) == NULL);
     CHECK_EQ_INT(st, IAM_E_AUTH);
     CHECK_EQ_STR(err.error_code, "AccessDenied");
-    CHECK_EQ_INT(count("imds-token"), 0); /* not asked */
+    CHECK_EQ_INT(endpoint_count("imds-token"), 0); /* not asked */
 }
 
 /* ---- the cached provider */
@@ -200,12 +187,12 @@ static void provider_fetches_once_for_many_threads(void)
         CHECK_EQ_INT(k[i].status, IAM_OK);
     }
     pthread_barrier_destroy(&start);
-    CHECK_EQ_INT(count("sts"), 1);
+    CHECK_EQ_INT(endpoint_count("sts"), 1);
     iam_aws_provider_invalidate(p);
     iam_aws_creds *c = NULL;
     CHECK_EQ_INT(iam_aws_provider_get(p, &c, &err), IAM_OK);
     iam_aws_creds_release(c);
-    CHECK_EQ_INT(count("sts"), 2);
+    CHECK_EQ_INT(endpoint_count("sts"), 2);
     iam_aws_provider_free(p);
 }
 
@@ -227,7 +214,7 @@ static void short_lived_credentials_are_reused(void)
         CHECK_EQ_INT(iam_aws_provider_get(p, &c, &err), IAM_OK);
         iam_aws_creds_release(c);
     }
-    CHECK_EQ_INT(count("sts"), 1);
+    CHECK_EQ_INT(endpoint_count("sts"), 1);
     iam_aws_provider_free(p);
 }
 

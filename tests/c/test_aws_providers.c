@@ -13,19 +13,6 @@
 
 static char tmpdir[] = "/tmp/iamcore-awsXXXXXX";
 
-static int count(const char *endpoint)
-{
-    char path[64];
-    snprintf(path, sizeof path, "requests?endpoint=%s", endpoint);
-    char *body = control(path, NULL);
-    cJSON *root = body ? cJSON_Parse(body) : NULL;
-    cJSON *n = cJSON_GetObjectItem(root, "count");
-    int out = cJSON_IsNumber(n) ? n->valueint : -1;
-    cJSON_Delete(root);
-    free(body);
-    return out;
-}
-
 static void aws_settings(const char *json)
 {
     free(control("aws-settings", json));
@@ -100,7 +87,7 @@ static void container_rejects_unsafe_settings(void)
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "a\r\nInjected: 1", 1);
     CHECK_EQ_INT(iam_aws_container_credentials(&c, &err), IAM_E_CONFIG);
     CHECK(strstr(err.message, "Injected") == NULL);
-    CHECK_EQ_INT(count("container"), 0);
+    CHECK_EQ_INT(endpoint_count("container"), 0);
     unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
     setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc", 1);
     char *url = NULL;
@@ -120,9 +107,9 @@ static void imds_v2_flow(void)
     CHECK_EQ_INT(iam_aws_imds_credentials(&c, &err), IAM_OK);
     CHECK(usable(c, "imds"));
     iam_aws_creds_release(c);
-    CHECK_EQ_INT(count("imds-token"), 1);
-    CHECK_EQ_INT(count("imds-role"), 1);
-    CHECK_EQ_INT(count("imds-credentials"), 1);
+    CHECK_EQ_INT(endpoint_count("imds-token"), 1);
+    CHECK_EQ_INT(endpoint_count("imds-role"), 1);
+    CHECK_EQ_INT(endpoint_count("imds-credentials"), 1);
     char *token = last_request_item("headers", "x-aws-ec2-metadata-token");
     CHECK(token != NULL && *token);
     free(token);
@@ -206,7 +193,7 @@ static void web_identity_errors(void)
     w.token_file = "/nonexistent/oidc";
     CHECK_EQ_INT(iam_aws_web_identity_credentials(&c, &w, &err), IAM_E_TOKEN_FILE);
     CHECK(strstr(err.message, "/nonexistent/oidc") != NULL);
-    CHECK_EQ_INT(count("sts"), 1);
+    CHECK_EQ_INT(endpoint_count("sts"), 1);
 }
 
 static void sts_endpoint_rules(void)
