@@ -216,42 +216,47 @@ static int conv_retries(PyObject *obj, int *out)
     return 0;
 }
 
-/* headers: None or a mapping of str to str → iam_header array. `*keep` holds
- * the list of items whose strings the array borrows; free both after use. */
-static int conv_headers(PyObject *obj, iam_header **out, size_t *count, PyObject **keep)
+int iampy_conv_headers(PyObject *obj, int allow_pairs, iam_header **out, size_t *count,
+                       PyObject **keep)
 {
     *out = NULL;
     *count = 0;
     *keep = NULL;
     if (obj == NULL || obj == Py_None)
         return 0;
-    PyObject *items = NULL;
-    if (PyDict_Check(obj) || PyObject_HasAttrString(obj, "items"))
-        items = PyMapping_Items(obj);
-    if (items == NULL) {
+    PyObject *seq = NULL;
+    if (PyDict_Check(obj) || PyObject_HasAttrString(obj, "items")) {
+        PyObject *items = PyMapping_Items(obj);
+        if (items != NULL) {
+            seq = PySequence_Fast(items, "");
+            Py_DECREF(items);
+        }
+    } else if (allow_pairs && !PyUnicode_Check(obj) && !PyBytes_Check(obj)) {
+        seq = PySequence_Fast(obj, "");
+    }
+    if (seq == NULL) {
         if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_TypeError) &&
             !PyErr_ExceptionMatches(PyExc_AttributeError))
             return -1;
         PyErr_Clear();
-        PyErr_Format(PyExc_TypeError, "headers must be a mapping of str to str or None, not %.100s",
+        PyErr_Format(PyExc_TypeError,
+                     allow_pairs ? "headers must be a mapping or an iterable of (name, value) "
+                                   "pairs of str, or None, not %.100s"
+                                 : "headers must be a mapping of str to str or None, not %.100s",
                      Py_TYPE(obj)->tp_name);
         return -1;
     }
-    Py_ssize_t n = PyList_GET_SIZE(items);
-    if (n == 0) {
-        Py_DECREF(items);
-        return 0;
-    }
-    iam_header *h = PyMem_Calloc((size_t)n, sizeof *h);
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    iam_header *h = PyMem_Calloc((size_t)(n ? n : 1), sizeof *h);
     if (h == NULL) {
-        Py_DECREF(items);
+        Py_DECREF(seq);
         PyErr_NoMemory();
         return -1;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PyList_GET_ITEM(items, i);
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
         if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
-            PyErr_SetString(PyExc_TypeError, "headers.items() must yield (name, value) pairs");
+            PyErr_SetString(PyExc_TypeError, "headers must yield (name, value) pairs");
             goto fail;
         }
         if (iampy_conv_str(PyTuple_GET_ITEM(item, 0), "a header name", 0, &h[i].name) < 0 ||
@@ -260,11 +265,11 @@ static int conv_headers(PyObject *obj, iam_header **out, size_t *count, PyObject
     }
     *out = h;
     *count = (size_t)n;
-    *keep = items;
+    *keep = seq;
     return 0;
 fail:
     PyMem_Free(h);
-    Py_DECREF(items);
+    Py_DECREF(seq);
     return -1;
 }
 
@@ -588,7 +593,7 @@ static int Auth_init(AuthObject *self, PyObject *args, PyObject *kwds)
         conv_seconds(timeout, "timeout", &cfg.timeout_ms) < 0 ||
         conv_seconds(connect_timeout, "connect_timeout", &cfg.connect_timeout_ms) < 0 ||
         conv_retries(max_retries, &cfg.max_retries) < 0 ||
-        conv_headers(headers, &hdrs, &cfg.header_count, &keep) < 0)
+        iampy_conv_headers(headers, 0, &hdrs, &cfg.header_count, &keep) < 0)
         goto done;
     cfg.headers = hdrs;
     if (no_verify != NULL) {

@@ -26,6 +26,12 @@ int iampy_config_error(const char *fmt, const char *option);
  * characters → ConfigError. Messages name the option, never the value. */
 int iampy_conv_str(PyObject *obj, const char *option, int allow_none, const char **out);
 
+/* headers → an iam_header array borrowing from *keep (free both after use):
+ * None, a mapping of str to str, or (allow_pairs) an iterable of (name, value)
+ * pairs, which may repeat a name. Wrong types → TypeError. */
+int iampy_conv_headers(PyObject *obj, int allow_pairs, iam_header **out, size_t *count,
+                       PyObject **keep);
+
 /* __reduce__ / __reduce_ex__ of the objects that hold credentials: pickling and
  * copying are refused (a pickle would carry the secret). Always returns NULL. */
 PyObject *iampy_refuse_reduce(PyObject *self, PyObject *ignored);

@@ -884,64 +884,17 @@ static PyObject *mod_elasticache_token(PyObject *Py_UNUSED(m), PyObject *args, P
 
 /* ---------------------------------------------------------------- SigV4 */
 
-/* Headers for the signer: None, a mapping (its items()) or an iterable of
- * (name, value) pairs, all str. The array borrows from *keep; free both. */
+/* Headers for the signer (see iampy_conv_headers), noting whether Host is one. */
 static int conv_header_pairs(PyObject *obj, iam_header **out, size_t *count, PyObject **keep,
                              int *has_host)
 {
-    *out = NULL;
-    *count = 0;
-    *keep = NULL;
     *has_host = 0;
-    if (obj == NULL || obj == Py_None)
-        return 0;
-    PyObject *seq = NULL;
-    if (PyDict_Check(obj) || PyObject_HasAttrString(obj, "items")) {
-        PyObject *items = PyMapping_Items(obj);
-        if (items == NULL)
-            return -1;
-        seq = PySequence_Fast(items, "");
-        Py_DECREF(items);
-    } else if (!PyUnicode_Check(obj) && !PyBytes_Check(obj)) {
-        seq = PySequence_Fast(obj, "");
-    }
-    if (seq == NULL) {
-        if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_TypeError))
-            return -1;
-        PyErr_Clear();
-        PyErr_Format(PyExc_TypeError,
-                     "headers must be a mapping or an iterable of (name, value) pairs of str, "
-                     "or None, not %.100s",
-                     Py_TYPE(obj)->tp_name);
+    if (iampy_conv_headers(obj, 1, out, count, keep) < 0)
         return -1;
-    }
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    iam_header *h = PyMem_Calloc((size_t)(n ? n : 1), sizeof *h);
-    if (h == NULL) {
-        Py_DECREF(seq);
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
-        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
-            PyErr_SetString(PyExc_TypeError, "headers must yield (name, value) pairs");
-            goto fail;
-        }
-        if (iampy_conv_str(PyTuple_GET_ITEM(item, 0), "a header name", 0, &h[i].name) < 0 ||
-            iampy_conv_str(PyTuple_GET_ITEM(item, 1), "a header value", 0, &h[i].value) < 0)
-            goto fail;
-        if (strcasecmp(h[i].name, "host") == 0)
+    for (size_t i = 0; i < *count; i++)
+        if (strcasecmp((*out)[i].name, "host") == 0)
             *has_host = 1;
-    }
-    *out = h;
-    *count = (size_t)n;
-    *keep = seq;
     return 0;
-fail:
-    PyMem_Free(h);
-    Py_DECREF(seq);
-    return -1;
 }
 
 /* What sign_request and presign_url share. */
