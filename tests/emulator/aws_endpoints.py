@@ -34,7 +34,8 @@ DEFAULT_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/emulator-role"
 SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
 
 # Queue endpoint name -> the method whose requests take a queued response for it.
-QUEUE_METHODS = {"iam": "POST", "sts": "POST", "container": "GET", "imds-token": "PUT",
+# (iam_emulator.py joins these with the IAM and VPC names into one registry.)
+QUEUE_METHODS = {"sts": "POST", "container": "GET", "imds-token": "PUT",
                  "imds-role": "GET", "imds-credentials": "GET"}
 # Names recorded requests can carry: "imds" is any other path under /latest/ (always 401/404).
 RECORDED_ENDPOINTS = frozenset(QUEUE_METHODS) | {"imds"}
@@ -61,23 +62,6 @@ def classify(path: str) -> str | None:
     if path.startswith(IMDS_PREFIX):
         return "imds"
     return None
-
-
-def check_endpoint(name) -> None:
-    """Validate a queued response's "endpoint"."""
-    if name not in QUEUE_METHODS:
-        raise ValueError(f"endpoint must be one of {sorted(QUEUE_METHODS)}")
-
-
-def parse_endpoint_filter(values: list[str]) -> set[str] | None:
-    """`?endpoint=sts` or `?endpoint=sts,container` (may repeat) -> a set of names, or None."""
-    if not values:
-        return None
-    names = {name.strip() for value in values for name in value.split(",") if name.strip()}
-    unknown = sorted(names - RECORDED_ENDPOINTS)
-    if unknown:
-        raise ValueError(f"unknown endpoint {unknown}; known: {sorted(RECORDED_ENDPOINTS)}")
-    return names
 
 
 def check_setting(key, value):

@@ -32,23 +32,32 @@ import threading
 import time
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-try:  # the AWS credential endpoints (README.md, "AWS endpoints")
-    from . import aws_endpoints
+try:  # the AWS credential endpoints and the IBM VPC instance metadata endpoints (README.md)
+    from . import aws_endpoints, vpc_endpoints
 except ImportError:
     import aws_endpoints
+    import vpc_endpoints
 
 TOKEN_PATH = "/identity/token"
 CONTROL_PREFIX = "/_emulator/"
 GRANT_APIKEY = "urn:ibm:params:oauth:grant-type:apikey"
 GRANT_CR = "urn:ibm:params:oauth:grant-type:cr-token"
 GRANT_ASSUME = "urn:ibm:params:oauth:grant-type:assume"
+GRANT_REFRESH = "refresh_token"
+PROFILE_FIELDS = ("profile_crn", "profile_id", "profile_name")
 FORM_TYPE = "application/x-www-form-urlencoded"
 HANDSHAKE_TIMEOUT = 5.0  # seconds a client gets to finish the TLS handshake
 SETTING_TYPES = {"lifetime": int, "iat_offset": int, "delay_ms": float,
-                 "expires_in": bool, "expiration": bool, "jwt": bool}
+                 "expires_in": bool, "expiration": bool, "jwt": bool,
+                 "issue_refresh_tokens": bool}
 ISSUE_TOKEN = object()  # marks "answer with a normal token" (a queued "json" may be null)
 RESPONSE_KEYS = {"status", "json", "body", "headers", "delay_ms", "hang", "truncate", "token",
                  "error", "endpoint"}
+# Every endpoint name: queue name -> the method whose requests take a queued response for it.
+QUEUE_METHODS = {"iam": "POST", **aws_endpoints.QUEUE_METHODS, **vpc_endpoints.QUEUE_METHODS}
+# Names recorded requests can carry (also those of paths that never take a queued response).
+RECORDED_ENDPOINTS = (frozenset(QUEUE_METHODS) | aws_endpoints.RECORDED_ENDPOINTS
+                      | vpc_endpoints.RECORDED_ENDPOINTS)
 
 # A private openssl config so the result does not depend on the system's openssl.cnf.
 OPENSSL_CONFIG = """\
@@ -100,6 +109,23 @@ def json_bytes(value) -> bytes:
     return json.dumps(value).encode()
 
 
+def check_endpoint(name) -> None:
+    """Validate a queued response's "endpoint"."""
+    if name not in QUEUE_METHODS:
+        raise ValueError(f"endpoint must be one of {sorted(QUEUE_METHODS)}")
+
+
+def parse_endpoint_filter(values: list[str]) -> set[str] | None:
+    """`?endpoint=sts` or `?endpoint=sts,container` (may repeat) -> a set of names, or None."""
+    if not values:
+        return None
+    names = {name.strip() for value in values for name in value.split(",") if name.strip()}
+    unknown = sorted(names - RECORDED_ENDPOINTS)
+    if unknown:
+        raise ValueError(f"unknown endpoint {unknown}; known: {sorted(RECORDED_ENDPOINTS)}")
+    return names
+
+
 def subject(form: dict) -> str:
     """The token's `sub`: derived from the credential, never the API key itself."""
     if form.get("grant_type") == GRANT_APIKEY:
@@ -142,7 +168,7 @@ def check_response(r) -> dict:
     delay = r.get("delay_ms", 0)
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
         raise ValueError("delay_ms must be a non-negative number")
-    aws_endpoints.check_endpoint(r.get("endpoint", "iam"))
+    check_endpoint(r.get("endpoint", "iam"))
     return copy.deepcopy(r)
 
 
@@ -154,6 +180,8 @@ class State:
         self.default_lifetime = lifetime
         self.settings = self._defaults()
         self.aws = aws_endpoints.AwsState()
+        self.vpc = vpc_endpoints.VpcState()
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> the `sub` it was issued for
         self.requests: list[dict] = []
         self.queue: list[dict] = []
         # Serials are never reset, so tokens and transaction ids stay unique for the process.
@@ -162,14 +190,17 @@ class State:
 
     def _defaults(self) -> dict:
         return {"lifetime": self.default_lifetime, "iat_offset": 0, "delay_ms": 0,
-                "expires_in": True, "expiration": True, "jwt": True}
+                "expires_in": True, "expiration": True, "jwt": True,
+                "issue_refresh_tokens": False}
 
     def reset(self):
         with self.lock:
             self.requests.clear()
             self.queue.clear()
             self.settings = self._defaults()
+            self.refresh_tokens.clear()
         self.aws.reset()
+        self.vpc.reset()
 
     def record(self, entry: dict, take: bool) -> tuple[int, dict | None, dict]:
         """Record a request; return (serial, the next queued response for its endpoint if
@@ -208,7 +239,13 @@ class State:
             self.queue.extend(checked)
             return len(self.queue)
 
-    def issue_token(self, form: dict, settings: dict) -> dict:
+    def refresh_subject(self, token: str) -> str | None:
+        """The `sub` a refresh token was issued for, or None if it is not one of ours."""
+        with self.lock:
+            return self.refresh_tokens.get(token)
+
+    def mint_token(self, sub: str, grant: str, settings: dict) -> tuple[str, int, int]:
+        """A new access token (JWT-shaped unless `jwt` is false); return (token, iat, exp)."""
         with self.lock:
             self.token_serial += 1
             n = self.token_serial
@@ -216,13 +253,29 @@ class State:
         exp = iat + settings["lifetime"]
         if settings["jwt"]:
             header = {"kid": "emulator", "alg": "RS256", "typ": "JWT"}
-            payload = {"iat": iat, "exp": exp, "sub": subject(form),
-                       "grant_type": form.get("grant_type", ""), "n": n, "iss": "iamcore-emulator"}
+            payload = {"iat": iat, "exp": exp, "sub": sub,
+                       "grant_type": grant, "n": n, "iss": "iamcore-emulator"}
             token = ".".join(b64url(json_bytes(part)) for part in (header, payload))
             token += "." + b64url(b"emulator-signature")
         else:
             token = f"opaque-{n}-{secrets.token_hex(8)}"
-        body = {"access_token": token, "refresh_token": "not_supported", "token_type": "Bearer"}
+        return token, iat, exp
+
+    def issue_token(self, form: dict, settings: dict) -> dict:
+        """The answer of /identity/token: an access token and, for the API key and refresh
+        grants when `issue_refresh_tokens` is set, a new refresh token."""
+        grant = form.get("grant_type", "")
+        sub = subject(form)
+        if grant == GRANT_REFRESH:
+            sub = self.refresh_subject(form.get("refresh_token", "")) or sub
+        token, iat, exp = self.mint_token(sub, grant, settings)
+        refresh = "not_supported"
+        if settings["issue_refresh_tokens"] and grant in (GRANT_APIKEY, GRANT_REFRESH):
+            with self.lock:
+                self.token_serial += 1
+                refresh = f"emu-refresh-{self.token_serial}-{secrets.token_urlsafe(32)}"
+                self.refresh_tokens[refresh] = sub
+        body = {"access_token": token, "refresh_token": refresh, "token_type": "Bearer"}
         if settings["expires_in"]:
             body["expires_in"] = settings["lifetime"]
         if settings["expiration"]:
@@ -231,10 +284,15 @@ class State:
         return body
 
 
-def validate(form: dict, content_type: str) -> tuple[str, str, str | None] | None:
-    """IAM's checks on a token request: None if fine, else (errorCode, message, details)."""
+def validate(form: dict, content_type: str, authorization: str | None,
+             refresh_known) -> tuple[str, str, str | None] | None:
+    """IAM's checks on a token request: None if fine, else (errorCode, message, details).
+    `refresh_known(token)` tells whether a refresh token is one the emulator issued."""
     def missing(what):
         return "BXNIM0109E", "Property missing or empty.", f"Property {what} either missing or empty."
+
+    def invalid(details):
+        return "BXNIM0109E", "Invalid request.", details
 
     if content_type.split(";")[0].strip().lower() != FORM_TYPE:
         return "BXNIM0109E", "Unsupported content type.", f"Content-Type must be {FORM_TYPE}."
@@ -254,9 +312,23 @@ def validate(form: dict, content_type: str) -> tuple[str, str, str | None] | Non
     elif grant == GRANT_ASSUME:
         if not form.get("access_token"):
             return missing("'access_token'")
-        if not (form.get("profile_crn") or form.get("profile_id")
-                or (form.get("profile_name") and form.get("account"))):
+        profiles = [name for name in PROFILE_FIELDS if form.get(name)]
+        if not profiles:
             return missing("'profile_crn', 'profile_id' or 'profile_name' with 'account'")
+        if len(profiles) > 1:
+            return invalid(f"Only one of 'profile_crn', 'profile_id' or 'profile_name' may be "
+                           f"given (got {', '.join(profiles)}).")
+        if profiles == ["profile_name"] and not form.get("account"):
+            return missing("'account'")
+        if form.get("scope"):
+            return invalid("Property 'scope' is not allowed with the assume grant.")
+        if (authorization or "").strip().lower().startswith("basic"):
+            return invalid("Basic authorization is not allowed with the assume grant.")
+    elif grant == GRANT_REFRESH:
+        if not form.get("refresh_token"):
+            return missing("'refresh_token'")
+        if not refresh_known(form["refresh_token"]):
+            return "BXNIM0408E", "Provided refresh token is invalid or expired", None
     else:
         return "BXNIM0109E", "Unsupported grant type.", f"Grant type {grant!r} is not supported."
     return None
@@ -301,6 +373,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.control(url.path[len(CONTROL_PREFIX):], body, url.query)
         elif url.path == TOKEN_PATH:
             self.token_endpoint(url, body)
+        elif endpoint := vpc_endpoints.classify(url.path):
+            vpc_endpoints.handle(self, url, body, endpoint)
         elif endpoint := aws_endpoints.classify(url.path):
             aws_endpoints.handle(self, url, body, endpoint)
         else:
@@ -337,7 +411,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 state.reset()
                 return self.send_json(200, {"ok": True})
             if route == ("GET", "requests"):
-                wanted = aws_endpoints.parse_endpoint_filter(parse_qs(query).get("endpoint", []))
+                wanted = parse_endpoint_filter(parse_qs(query).get("endpoint", []))
                 requests = state.recorded(wanted)
                 return self.send_json(200, {"count": len(requests), "requests": requests})
             if route == ("GET", "token-settings"):
@@ -358,21 +432,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              "path": CONTROL_PREFIX + name})
 
     # --- token endpoint ----------------------------------------------------------------
-    def record_request(self, url, raw: bytes, endpoint: str, take: bool):
-        """Record a request (IAM or AWS); return (serial, queued response, settings, form)."""
+    def record_request(self, url, raw: bytes, endpoint: str, take: bool, body_json=False):
+        """Record a request (IAM, AWS or VPC); return (serial, queued response, settings, form).
+        `body_json`: the body is JSON (VPC): record it under "json" and leave "form" empty."""
         headers: dict[str, str] = {}
         for name, value in self.headers.items():
             name = name.lower()
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
         text = raw.decode("utf-8", "replace")
         form: dict[str, str] = {}
-        for name, value in parse_qsl(text, keep_blank_values=True):
-            form.setdefault(name, value)  # a repeated field keeps its first value
+        entry = {"method": self.command, "path": url.path, "query": url.query, "headers": headers,
+                 "body": text, "form": form, "time": time.time(), "scheme": self.server.scheme,
+                 "endpoint": endpoint}
+        if body_json:
+            try:
+                entry["json"] = json.loads(text) if text.strip() else None
+            except ValueError:
+                entry["json"] = None
+        else:
+            for name, value in parse_qsl(text, keep_blank_values=True):
+                form.setdefault(name, value)  # a repeated field keeps its first value
         # Recorded before any delay or hang, so a test can see that the request arrived.
-        n, queued, settings = self.server.emulator.state.record({
-            "method": self.command, "path": url.path, "query": url.query, "headers": headers,
-            "body": text, "form": form, "time": time.time(), "scheme": self.server.scheme,
-            "endpoint": endpoint}, take)
+        n, queued, settings = self.server.emulator.state.record(entry, take)
         return n, queued, settings, form
 
     def token_endpoint(self, url, raw: bytes):
@@ -399,7 +480,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status, body = 405, error("BXNIM0109E", "Method not allowed.",
                                       f"{self.command} is not allowed on {TOKEN_PATH}.")
         elif not chosen:
-            problem = validate(form, self.headers.get("Content-Type", ""))
+            problem = validate(form, self.headers.get("Content-Type", ""),
+                               self.headers.get("Authorization"), emulator.state.refresh_subject)
             if problem:
                 status, body = 400, error(*problem)
         elif queued.get("token"):
@@ -563,7 +645,7 @@ class Emulator:
         """Recorded requests; `endpoint`: a name or a list of names to keep."""
         if isinstance(endpoint, str):
             endpoint = [endpoint]
-        return self.state.recorded(aws_endpoints.parse_endpoint_filter(endpoint or []))
+        return self.state.recorded(parse_endpoint_filter(endpoint or []))
 
 
 def main(argv=None) -> int:

@@ -25,6 +25,7 @@ import iam_emulator  # noqa: E402
 SCRIPT = os.path.join(HERE, "iam_emulator.py")
 APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
 CR_GRANT = "urn:ibm:params:oauth:grant-type:cr-token"
+ASSUME_GRANT = "urn:ibm:params:oauth:grant-type:assume"
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -186,6 +187,80 @@ def test_validation(emu):
     status, body = error_of({"grant_type": CR_GRANT, "cr_token": "t", "profile_name": "prof"})
     assert status == 200 and claims(body["access_token"])["sub"] == "profile-prof"
     assert control(emu, "requests")["count"] == 8
+
+
+def test_refresh_token_grant(emu):
+    def refresh(token, **kw):
+        status, _, body = token_request(emu, {"grant_type": "refresh_token", "refresh_token": token,
+                                              "response_type": "cloud_iam"}, **kw)
+        return status, json.loads(body)
+
+    # Default: "not_supported", which is no refresh token the emulator knows.
+    assert json.loads(token_request(emu)[2])["refresh_token"] == "not_supported"
+    status, e = refresh("not_supported")
+    assert status == 400 and e["errorCode"] == "BXNIM0408E"
+    settings = control(emu, "token-settings", {"issue_refresh_tokens": True})
+    assert settings["issue_refresh_tokens"] is True
+    first = json.loads(token_request(emu)[2])
+    second = json.loads(token_request(emu)[2])
+    tokens = {first["refresh_token"], second["refresh_token"]}
+    assert len(tokens) == 2 and "not_supported" not in tokens
+    assert all(t.startswith("emu-refresh-") and "." not in t for t in tokens)  # opaque
+    assert set(first) == {"access_token", "refresh_token", "token_type", "expires_in",
+                          "expiration", "scope"}
+    status, answer = refresh(first["refresh_token"], scheme="https")
+    assert status == 200 and set(answer) == set(first)
+    c = claims(answer["access_token"])
+    assert c["sub"] == claims(first["access_token"])["sub"] and c["grant_type"] == "refresh_token"
+    assert answer["refresh_token"] not in tokens | {"not_supported"}  # a new one
+    assert refresh(first["refresh_token"])[0] == 200  # the old one still works
+    assert refresh(answer["refresh_token"])[0] == 200  # and so does the new one
+    status, e = refresh("emu-refresh-1-made-up")
+    assert status == 400 and e["errorCode"] == "BXNIM0408E"
+    status, e = refresh("")
+    assert status == 400 and e["errorCode"] == "BXNIM0109E"
+    # Other grants never get one.
+    status, _, body = token_request(emu, {"grant_type": CR_GRANT, "cr_token": "t", "profile_id": "p"})
+    assert status == 200 and json.loads(body)["refresh_token"] == "not_supported"
+    # Turned off again: known refresh tokens still work, answers say "not_supported".
+    control(emu, "token-settings", {"issue_refresh_tokens": False})
+    status, answer = refresh(second["refresh_token"])
+    assert status == 200 and answer["refresh_token"] == "not_supported"
+    control(emu, "reset")  # forgets every refresh token
+    assert refresh(second["refresh_token"])[1]["errorCode"] == "BXNIM0408E"
+    assert control(emu, "token-settings", {})["issue_refresh_tokens"] is False
+    status, _, body = call(emu["http"], "/_emulator/token-settings",
+                           '{"issue_refresh_tokens": 1}')
+    assert status == 400
+
+
+def test_assume_grant(emu):
+    def assume(fields, **kw):
+        status, _, body = token_request(emu, {"grant_type": ASSUME_GRANT, "access_token": "at",
+                                              **fields}, **kw)
+        return status, json.loads(body)
+
+    for fields, sub in (({"profile_crn": "crn:v1:p"}, "profile-crn:v1:p"),
+                        ({"profile_id": "Profile-1"}, "profile-Profile-1"),
+                        ({"profile_name": "prof", "account": "acc"}, "profile-prof"),
+                        ({"profile_id": "Profile-1", "account": "acc"}, "profile-Profile-1"),
+                        ({"profile_id": "Profile-1", "profile_name": ""}, "profile-Profile-1"),
+                        ({"profile_id": "Profile-1", "scope": ""}, "profile-Profile-1")):
+        status, answer = assume(fields)
+        assert status == 200 and claims(answer["access_token"])["sub"] == sub, fields
+        assert claims(answer["access_token"])["grant_type"] == ASSUME_GRANT
+        assert answer["refresh_token"] == "not_supported"
+    basic = "Basic " + base64.b64encode(b"bx:bx").decode()
+    for fields, kw in (({}, {}),  # no profile
+                       ({"profile_name": "prof"}, {}),  # no account
+                       ({"profile_crn": "c", "profile_id": "i"}, {}),  # more than one profile
+                       ({"profile_id": "i", "profile_name": "n", "account": "a"}, {}),
+                       ({"profile_crn": "c", "profile_id": "i", "profile_name": "n"}, {}),
+                       ({"profile_id": "i", "scope": "ibm openid"}, {}),  # no scope
+                       ({"profile_id": "i"}, {"headers": {"Authorization": basic}}),  # no Basic
+                       ({"profile_id": "i", "access_token": ""}, {})):
+        status, e = assume(fields, **kw)
+        assert status == 400 and e["errorCode"] == "BXNIM0109E", fields
 
 
 def test_token_settings(emu):
