@@ -1,10 +1,14 @@
-"""In-process part of the benchmark for Python: ns per cached authenticate() call.
+"""In-process part of the benchmark for Python: ns per call.
 
 Started by bench/run.py in a clean environment (PYTHONPATH=<repo>/python):
 
-    python3 bench/inproc.py URL CR_TOKEN_FILE LOOPS REPEATS
+    python3 bench/inproc.py URL CR_TOKEN_FILE LOOPS REPEATS RDS_LOOPS
 
-Prints one JSON line {"iam": [ns per call, ...], "container": [...]}, one value per repeat.
+Prints one JSON line, one value (ns per call) per repeat in each list:
+    "iam", "container"   cached authenticate(req), LOOPS calls per repeat
+    "rds_cached"         cached RDSAuthenticator.token(), LOOPS calls per repeat
+    "rds_uncached"       iamcore.generate_db_auth_token(..., credentials=creds) (signs
+                         every time), RDS_LOOPS calls per repeat
 """
 
 import json
@@ -12,6 +16,13 @@ import sys
 import time
 
 import iamcore
+from iamcore import aws
+
+# Also in inproc.js and c/rds_token_bench.c.
+RDS_HOST = "mydb.abc123.us-east-1.rds.amazonaws.com"
+RDS_PREFIX = RDS_HOST + ":5432/?Action=connect&DBUser=app_user&X-Amz-Algorithm=AWS4-HMAC-SHA256"
+ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 
 def per_call_ns(auth, loops, repeats):
@@ -30,15 +41,55 @@ def per_call_ns(auth, loops, repeats):
     return results
 
 
+def check_rds(token, what):
+    if not (token.startswith(RDS_PREFIX) and "&X-Amz-Signature=" in token):
+        raise SystemExit(f"{what} did not return an RDS token")
+
+
+def rds_uncached_ns(creds, loops, repeats):
+    # As a caller writes it: module attribute lookup and keyword argument every call.
+    check_rds(iamcore.generate_db_auth_token(RDS_HOST, 5432, "app_user", "us-east-1", credentials=creds),
+              "generate_db_auth_token()")
+    for _ in range(loops // 10):  # warm-up
+        iamcore.generate_db_auth_token(RDS_HOST, 5432, "app_user", "us-east-1", credentials=creds)
+    results = []
+    for _ in range(repeats):
+        start = time.perf_counter_ns()
+        for _ in range(loops):
+            token = iamcore.generate_db_auth_token(RDS_HOST, 5432, "app_user", "us-east-1", credentials=creds)
+        results.append((time.perf_counter_ns() - start) / loops)
+    check_rds(token, "generate_db_auth_token()")
+    return results
+
+
+def rds_cached_ns(creds, loops, repeats):
+    rds = iamcore.RDSAuthenticator(RDS_HOST, 5432, "app_user", "us-east-1", credentials=creds)
+    check_rds(rds.token(), "RDSAuthenticator.token()")  # signs; the rest hit the cache
+    for _ in range(loops // 10):  # warm-up
+        rds.token()
+    results = []
+    for _ in range(repeats):
+        start = time.perf_counter_ns()
+        for _ in range(loops):
+            token = rds.token()
+        results.append((time.perf_counter_ns() - start) / loops)
+    check_rds(token, "RDSAuthenticator.token()")
+    return results
+
+
 def main():
-    url, token_file, loops, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    url, token_file = sys.argv[1], sys.argv[2]
+    loops, repeats, rds_loops = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     iam = iamcore.IAMAuthenticator("bench-key", url=url, timeout=10)
     container = iamcore.ContainerAuthenticator(
         iam_profile_name="bench-profile", cr_token_filename=token_file, url=url, timeout=10
     )
+    creds = aws.Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY)
     print(json.dumps({
         "iam": per_call_ns(iam, loops, repeats),
         "container": per_call_ns(container, loops, repeats),
+        "rds_cached": rds_cached_ns(creds, loops, repeats),
+        "rds_uncached": rds_uncached_ns(creds, rds_loops, repeats),
     }))
 
 
