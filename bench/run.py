@@ -278,8 +278,11 @@ def build_c_bench():
     if not cc or shutil.which(cc[0]) is None:
         return None, f"no C compiler ({' '.join(cc) or 'CC is empty'})"
     log("  C: make lib")
-    built = subprocess.run([make, "-s", f"-j{os.cpu_count() or 1}", "lib"], cwd=ROOT, env=env,
-                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    try:
+        built = subprocess.run([make, "-s", f"-j{os.cpu_count() or 1}", "lib"], cwd=ROOT, env=env,
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        return None, "`make lib` took more than 300 s"
     if built.returncode != 0:
         return None, f"`make lib` failed:\n{built.stderr.strip()[-2000:]}"
     os.makedirs(C_BENCH_DIR, exist_ok=True)
