@@ -50,7 +50,7 @@ static int buf_reserve(iam_buf *b, size_t extra)
     }
     if (b->data) {
         memcpy(d, b->data, b->len + 1);
-        iam_wipe(b->data, b->cap);
+        iam_wipe(b->data, b->len + 1); /* only appends write: nothing lies past len */
         free(b->data);
     }
     b->data = d;
@@ -100,7 +100,7 @@ void iam_buf_append_param(iam_buf *b, const char *name, const char *value)
 void iam_buf_free(iam_buf *b)
 {
     if (b->data) {
-        iam_wipe(b->data, b->cap);
+        iam_wipe(b->data, b->len + 1);
         free(b->data);
     }
     b->data = NULL;

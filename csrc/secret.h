@@ -14,7 +14,8 @@ char *iam_strdup(const char *s);
 void iam_secret_free(char *s);
 
 /* A growable byte buffer, always NUL-terminated. Growth and free zero the old
- * memory, so it may hold form bodies with API keys or responses with tokens. */
+ * memory, so it may hold form bodies with API keys or responses with tokens.
+ * Bytes are only ever appended, so zeroing data[0..len] covers all it held. */
 typedef struct iam_buf {
     char *data;
     size_t len;
