@@ -39,6 +39,17 @@ static int check_tests_run;
         }                                                                                \
     } while (0)
 
+/* For secrets (keys, tokens, passwords): says where, never what. */
+#define CHECK_SECRET_EQ(a, b)                                                            \
+    do {                                                                                 \
+        const char *sa_ = (a), *sb_ = (b);                                               \
+        if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0) {                                     \
+            fprintf(stderr, "  %s:%d: %s == %s failed (values not shown)\n", __FILE__,  \
+                    __LINE__, #a, #b);                                                   \
+            check_failures++;                                                            \
+        }                                                                                \
+    } while (0)
+
 #define RUN(test)                                                                        \
     do {                                                                                 \
         int before_ = check_failures;                                                    \

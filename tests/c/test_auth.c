@@ -306,7 +306,7 @@ static void client_credentials_and_headers_are_sent(void)
     iam_error err;
     CHECK_EQ_INT(fetch(a, &err), IAM_OK);
     char *v = last_request_item("headers", "authorization");
-    CHECK_EQ_STR(v, "Basic Yng6Yngtc2VjcmV0"); /* base64("bx:bx-secret") */
+    CHECK_SECRET_EQ(v, "Basic Yng6Yngtc2VjcmV0"); /* base64("bx:bx-secret") */
     free(v);
     v = last_request_item("headers", "x-extra");
     CHECK_EQ_STR(v, "one");
@@ -318,7 +318,7 @@ static void client_credentials_and_headers_are_sent(void)
     CHECK(v && strncmp(v, "iamcore/" IAMCORE_VERSION " (iam; ", 14) == 0);
     free(v);
     v = last_request_item("form", "apikey");
-    CHECK_EQ_STR(v, "c-test-key");
+    CHECK_SECRET_EQ(v, "c-test-key");
     free(v);
     v = last_request_item("form", "response_type");
     CHECK_EQ_STR(v, "cloud_iam");
@@ -350,7 +350,7 @@ static void container_reads_the_token_file_at_each_fetch(void)
     fclose(f);
     CHECK_EQ_INT(fetch(a, &err), IAM_OK);
     char *v = last_request_item("form", "cr_token");
-    CHECK_EQ_STR(v, "cr-token-1");
+    CHECK_SECRET_EQ(v, "cr-token-1");
     free(v);
     v = last_request_item("form", "profile_name");
     CHECK_EQ_STR(v, "my-profile");
@@ -362,7 +362,7 @@ static void container_reads_the_token_file_at_each_fetch(void)
     iam_auth_invalidate(a);
     CHECK_EQ_INT(fetch(a, &err), IAM_OK);
     v = last_request_item("form", "cr_token");
-    CHECK_EQ_STR(v, "cr-token-2");
+    CHECK_SECRET_EQ(v, "cr-token-2");
     free(v);
     iam_auth_free(a);
     unlink(path);

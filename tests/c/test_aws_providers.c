@@ -68,7 +68,7 @@ static void container_full_uri_with_token_file(void)
     CHECK(usable(c, "container"));
     iam_aws_creds_release(c);
     char *auth = last_request_item("headers", "authorization");
-    CHECK_EQ_STR(auth, "Bearer task-secret");
+    CHECK_SECRET_EQ(auth, "Bearer task-secret");
     free(auth);
 }
 
@@ -167,7 +167,7 @@ static void web_identity_from_env(void)
     CHECK(usable(c, "web-identity"));
     iam_aws_creds_release(c);
     char *v = last_request_item("form", "WebIdentityToken");
-    CHECK_EQ_STR(v, "oidc-token-1");
+    CHECK_SECRET_EQ(v, "oidc-token-1");
     free(v);
     v = last_request_item("form", "RoleSessionName");
     CHECK_EQ_STR(v, "my-session");

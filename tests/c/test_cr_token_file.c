@@ -30,11 +30,11 @@ static void reads_and_strips_one_newline(void)
     char *out;
     iam_error err;
     CHECK_EQ_INT(iam_cr_token_read(&p, 1, &out, &err), IAM_OK);
-    CHECK_EQ_STR(out, "tok-123");
+    CHECK_SECRET_EQ(out, "tok-123");
     iam_secret_free(out);
     p = file("b", "tok\n\n");
     CHECK_EQ_INT(iam_cr_token_read(&p, 1, &out, &err), IAM_OK);
-    CHECK_EQ_STR(out, "tok\n");
+    CHECK_SECRET_EQ(out, "tok\n");
     iam_secret_free(out);
 }
 
@@ -45,7 +45,7 @@ static void first_readable_file_wins(void)
     char *out;
     iam_error err;
     CHECK_EQ_INT(iam_cr_token_read(paths, 4, &out, &err), IAM_OK);
-    CHECK_EQ_STR(out, "second");
+    CHECK_SECRET_EQ(out, "second");
     iam_secret_free(out);
 }
 
