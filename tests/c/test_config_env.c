@@ -33,7 +33,6 @@ static const char *const secrets[] = {
 #define VCAP_APIKEY secrets[7]
 #define VCAP_PASSWORD secrets[8]
 
-#define CHECK_SECRET_EQ(a, b) CHECK((a) != NULL && strcmp((a), (b)) == 0)
 
 static void check_no_secret(const iam_error *err)
 {
