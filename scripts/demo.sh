@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: starts the local IAM emulator (HTTPS with a throw-away test CA) and
-# gets tokens from it with both authenticators in Python, Node and C.
+# gets tokens from it with both authenticators in Python, Node and C; then signs
+# an RDS token with AWS credentials from the emulator's STS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -29,3 +30,18 @@ mkdir -p "$work/node_path" && ln -s "$root" "$work/node_path/iamcore"
 PYTHONPATH="$root/python" python3 examples/python/quickstart.py
 NODE_PATH="$work/node_path" node examples/node/quickstart.js
 build/c/get_token "$IAM_URL" "$IAM_CA_FILE"
+echo
+
+# AWS: an RDS token signed with credentials from the emulator's STS, as an EKS pod
+# with a web identity token would get them. Nothing reaches AWS or ~/.aws.
+echo "demo-oidc-token" > "$work/oidc-token"
+(
+    export AWS_WEB_IDENTITY_TOKEN_FILE="$work/oidc-token"
+    export AWS_ROLE_ARN=arn:aws:iam::123456789012:role/demo
+    export AWS_ENDPOINT_URL_STS=$(field http)
+    export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+    export AWS_EC2_METADATA_DISABLED=true
+    db=mydb.abc123.eu-central-1.rds.amazonaws.com
+    PYTHONPATH="$root/python" python3 examples/python/rds_token.py "$db" 5432 app_user
+    NODE_PATH="$work/node_path" node examples/node/rds_token.js "$db" 5432 app_user
+)
