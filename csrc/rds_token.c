@@ -93,10 +93,10 @@ static iam_status db_token(char **out, const iam_aws_credentials *credentials,
     iam_buf_append(&target, ops_query.data, ops_query.len);
 
     /* Signed host: lower-cased, ":<port>" unless 443. Printed: as given, with the port. */
-    for (const char *p = host; *p; p++) {
-        char c = (*p >= 'A' && *p <= 'Z') ? (char)(*p + ('a' - 'A')) : *p;
-        iam_buf_append(&signed_host, &c, 1);
-    }
+    iam_buf_append_str(&signed_host, host);
+    for (char *p = signed_host.data; p && *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p + ('a' - 'A'));
     if (port)
         snprintf(port_text, sizeof port_text, ":%d", port);
     if (port && port != 443)

@@ -46,6 +46,7 @@ static int buf_reserve(iam_buf *b, size_t extra)
     char *d = malloc(cap);
     if (!d) {
         b->oom = 1;
+        b->cap = 0; /* keeps the inline fast path of iam_buf_append out too */
         return -1;
     }
     if (b->data) {
@@ -58,7 +59,7 @@ static int buf_reserve(iam_buf *b, size_t extra)
     return 0;
 }
 
-void iam_buf_append(iam_buf *b, const void *data, size_t n)
+void iam_buf_append_grow(iam_buf *b, const void *data, size_t n)
 {
     if (buf_reserve(b, n) != 0)
         return;

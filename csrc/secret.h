@@ -3,6 +3,7 @@
 #define IAMCORE_SECRET_H
 
 #include <stddef.h>
+#include <string.h>
 
 /* Overwrite n bytes in a way the compiler cannot optimise away. */
 void iam_wipe(void *p, size_t n);
@@ -23,7 +24,21 @@ typedef struct iam_buf {
     int oom; /* set once an append failed; later appends are ignored */
 } iam_buf;
 
-void iam_buf_append(iam_buf *b, const void *data, size_t n);
+/* The growing path of iam_buf_append. */
+void iam_buf_append_grow(iam_buf *b, const void *data, size_t n);
+
+/* Append n bytes. Inline: signing builds strings a few bytes at a time. */
+static inline void iam_buf_append(iam_buf *b, const void *data, size_t n)
+{
+    if (b->len + n < b->cap) { /* room for the bytes and the NUL (cap is 0 when empty) */
+        if (n)
+            memcpy(b->data + b->len, data, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    iam_buf_append_grow(b, data, n);
+}
 void iam_buf_append_str(iam_buf *b, const char *s);
 /* Append s percent-encoded for application/x-www-form-urlencoded
  * (everything but A-Z a-z 0-9 - . _ ~ as %XX). */

@@ -591,16 +591,15 @@ static void append_header_value(iam_buf *b, const char *v)
     const unsigned char *p = (const unsigned char *)v;
     while (*p && is_fold_space(*p))
         p++;
-    int pending_space = 0;
-    for (; *p; p++) {
-        if (is_fold_space(*p)) {
-            pending_space = 1;
-            continue;
-        }
-        if (pending_space)
+    while (*p) {
+        const unsigned char *word = p; /* a run without white space, appended whole */
+        while (*p && !is_fold_space(*p))
+            p++;
+        iam_buf_append(b, word, (size_t)(p - word));
+        while (*p && is_fold_space(*p))
+            p++;
+        if (*p)
             iam_buf_append(b, " ", 1);
-        pending_space = 0;
-        iam_buf_append(b, p, 1);
     }
 }
 
