@@ -34,14 +34,19 @@ static int from_profile(iam_aws_creds **out, const iam_aws_profile *p, tried *t,
                                   .region = p->region};
         return iam_aws_web_identity_credentials(out, &w, err);
     }
+    if (p->found && p->role_arn)
+        /* Moving on to the container or instance metadata would silently sign as
+         * another identity than the profile names. */
+        return iam_error_set(err, IAM_E_CONFIG,
+                             "AWS profile \"%s\" assumes a role with source_profile or "
+                             "credential_source, which iamcore does not support",
+                             p->name);
     int rc = iam_aws_profile_credentials(out, p, err);
     if (rc == IAM_AWS_NOT_FOUND) {
         char what[200];
         snprintf(what, sizeof what, "profile \"%s\"", p->name);
-        note(t, what,
-             !p->found ? "not in the config or credentials file"
-             : p->role_arn ? "role_arn with source_profile is not supported yet"
-                           : "no keys or credential_process");
+        note(t, what, !p->found ? "not in the config or credentials file"
+                                : "no keys or credential_process");
     }
     return rc;
 }

@@ -110,6 +110,21 @@ static void profile_with_web_identity(void)
     free(v);
 }
 
+static void an_unsupported_role_profile_stops_the_chain(void)
+{
+    clean();
+    write_file(config_path, "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\n"
+                            "source_profile = default\n");
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", http_url, 1);
+    unsetenv("AWS_EC2_METADATA_DISABLED");
+    int st;
+    iam_error err;
+    CHECK(resolve("admin", &st, &err) == NULL);
+    CHECK_EQ_INT(st, IAM_E_CONFIG);
+    CHECK(strstr(err.message, "source_profile") != NULL);
+    CHECK_EQ_INT(endpoint_count("imds-token"), 0); /* not another identity */
+}
+
 static void nothing_anywhere_lists_every_source(void)
 {
     clean();
@@ -376,6 +391,7 @@ int main(void)
     RUN(order_of_the_sources);
     RUN(a_named_profile_must_exist);
     RUN(profile_with_web_identity);
+    RUN(an_unsupported_role_profile_stops_the_chain);
     RUN(nothing_anywhere_lists_every_source);
     RUN(a_failing_source_stops_the_chain);
     RUN(provider_fetches_once_for_many_threads);
