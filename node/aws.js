@@ -223,6 +223,29 @@ module.exports = function createAws({ addon, IamcoreError, ErrorCodes }) {
   const generateDbAuthToken = promising((options) => {
     const o = optionsObject(options, 'generateDbAuthToken');
     const hostname = o.hostname;
+    const c = o.credentials;
+    const expiresIn = o.expiresIn;
+    if (c !== null && typeof c === 'object' && (o.profile === undefined || o.profile === null) &&
+        (expiresIn === undefined || (Number.isInteger(expiresIn) && expiresIn >= 1))) {
+      // Explicit credentials: sign right here, from plain arguments (the native
+      // side answers undefined for anything unusual, and the general path below
+      // then reports it).
+      const token = addon.rdsTokenNow(
+        hostname,
+        o.port,
+        o.username,
+        regionFor(o, typeof hostname === 'string' ? hostname : undefined),
+        o.expiresIn,
+        epochSeconds(o.timestamp, 'timestamp'),
+        c.accessKeyId,
+        c.secretAccessKey,
+        c.sessionToken,
+        c.expiration === undefined || c.expiration === null
+          ? undefined
+          : epochSeconds(c.expiration, 'credentials.expiration'),
+      );
+      if (token !== undefined) return Promise.resolve(token);
+    }
     return sign(
       'rds',
       {

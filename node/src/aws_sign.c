@@ -528,6 +528,89 @@ static napi_value aws_sign(napi_env env, napi_callback_info info)
     return promise;
 }
 
+/*
+ * rdsTokenNow(hostname, port, username, region, expires, timestamp, accessKeyId,
+ *             secretAccessKey, sessionToken, expiration) -> string | undefined
+ *
+ * The one-shot RDS token with explicit credentials, synchronously, from plain
+ * arguments: no options object to walk, no heap copies (stack buffers, zeroed
+ * after), no promise — the cost of a token is then mostly the C signer's. Returns
+ * undefined when an argument does not fit this path (too long, not a string, a
+ * NUL inside), and the caller takes the general one, which reports errors.
+ */
+#define FAST_SMALL 512
+#define FAST_SECRET 4096
+#define FAST_TOKEN 8192
+
+/* Copy a JS string into buf; 0 if it is a string that fits without a NUL inside. */
+static int fast_string(napi_env env, napi_value v, char *buf, size_t cap, int optional)
+{
+    napi_valuetype t;
+    size_t n = 0;
+    buf[0] = '\0';
+    if (napi_typeof(env, v, &t) != napi_ok)
+        return -1;
+    if (optional && (t == napi_undefined || t == napi_null))
+        return 0;
+    if (t != napi_string || napi_get_value_string_utf8(env, v, buf, cap, &n) != napi_ok)
+        return -1;
+    return n + 1 < cap && strlen(buf) == n ? 0 : -1;
+}
+
+static int fast_number(napi_env env, napi_value v, double *out)
+{
+    napi_valuetype t;
+    if (napi_typeof(env, v, &t) != napi_ok)
+        return -1;
+    if (t == napi_undefined || t == napi_null) {
+        *out = 0;
+        return 0;
+    }
+    return t == napi_number && napi_get_value_double(env, v, out) == napi_ok ? 0 : -1;
+}
+
+static napi_value rds_token_now(napi_env env, napi_callback_info info)
+{
+    size_t argc = 10;
+    napi_value argv[10], out = NULL;
+    char host[FAST_SMALL], user[FAST_SMALL], region[64], akid[FAST_SMALL];
+    char secret[FAST_SECRET], token[FAST_TOKEN];
+    double port = 0, expires = 0, timestamp = 0, expiration = 0;
+    napi_status st = napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+    if (st != napi_ok || argc < 10)
+        return NULL;
+    int fits = fast_string(env, argv[0], host, sizeof host, 0) == 0 &&
+               fast_number(env, argv[1], &port) == 0 &&
+               fast_string(env, argv[2], user, sizeof user, 0) == 0 &&
+               fast_string(env, argv[3], region, sizeof region, 0) == 0 &&
+               fast_number(env, argv[4], &expires) == 0 &&
+               fast_number(env, argv[5], &timestamp) == 0 &&
+               fast_string(env, argv[6], akid, sizeof akid, 0) == 0 &&
+               fast_string(env, argv[7], secret, sizeof secret, 0) == 0 &&
+               fast_string(env, argv[8], token, sizeof token, 1) == 0 &&
+               fast_number(env, argv[9], &expiration) == 0 &&
+               port == (int)port && expires == (long)expires && timestamp == (double)(int64_t)timestamp &&
+               expiration == (double)(int64_t)expiration;
+    if (fits) {
+        iam_aws_credentials c = {akid, secret, token[0] ? token : NULL, (int64_t)expiration};
+        char *result = NULL;
+        iam_error err;
+        iam_error_clear(&err);
+        iam_status rc = iam_rds_auth_token(&result, &c, host, (int)port, user, region,
+                                           (int64_t)timestamp, (long)expires, &err);
+        if (rc == IAM_OK) {
+            st = napi_create_string_utf8(env, result, NAPI_AUTO_LENGTH, &out);
+            if (st != napi_ok)
+                out = NULL;
+        }
+        iam_aws_string_free(result);
+        /* On failure: undefined, and the general path says what was wrong. */
+    }
+    OPENSSL_cleanse(secret, sizeof secret);
+    OPENSSL_cleanse(token, sizeof token);
+    return out;
+}
+
 /* resolveRegion(region, profile, hostname) */
 static napi_value resolve_region(napi_env env, napi_callback_info info)
 {
@@ -575,5 +658,7 @@ napi_status iamnode_aws_sign_init(napi_env env, napi_value exports)
     NAPI_TRY(napi_set_named_property(env, exports, "awsSign", fn));
     NAPI_TRY(napi_create_function(env, "resolveRegion", NAPI_AUTO_LENGTH, resolve_region, NULL,
                                   &fn));
-    return napi_set_named_property(env, exports, "resolveRegion", fn);
+    NAPI_TRY(napi_set_named_property(env, exports, "resolveRegion", fn));
+    NAPI_TRY(napi_create_function(env, "rdsTokenNow", NAPI_AUTO_LENGTH, rds_token_now, NULL, &fn));
+    return napi_set_named_property(env, exports, "rdsTokenNow", fn);
 }

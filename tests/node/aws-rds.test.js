@@ -273,3 +273,24 @@ test('the ESM entry point exports the same AWS objects', async () => {
   assert.equal(esm.aws, aws);
   assert.equal(esm.default.aws.signRequest, aws.signRequest);
 });
+
+test('generateDbAuthToken with explicit credentials: the direct path agrees with the general one', async () => {
+  const base = { hostname: HOST, port: 5432, username: 'app_user', region: 'eu-de-1', timestamp: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)) };
+  const direct = await aws.generateDbAuthToken({ ...base, credentials: STATIC });
+  // A provider function takes the general path; same inputs, same token.
+  const general = await aws.generateDbAuthToken({ ...base, credentials: async () => STATIC });
+  assert.equal(direct === general, true);
+  // Expiration as a Date or as milliseconds caps X-Amz-Expires the same way.
+  const soon = Date.now() + 300_000;
+  for (const expiration of [soon, new Date(soon)]) {
+    const t = await aws.generateDbAuthToken({ hostname: HOST, port: 5432, username: 'u', region: 'eu-de-1', credentials: { ...STATIC, expiration } });
+    const expires = Number(queryMap(t)['X-Amz-Expires']);
+    assert.ok(expires <= 300 && expires >= 298, `X-Amz-Expires=${expires}`);
+  }
+  // What the direct path does not take is still refused, as before.
+  const now = { ...base, timestamp: undefined };
+  for (const bad of [{ expiresIn: 0 }, { username: 'a\0b' }, { port: 5432.5 }, { credentials: { ...STATIC, expiration: Date.now() - 1000 } }]) {
+    const err = await aws.generateDbAuthToken({ ...now, credentials: STATIC, ...bad }).then(() => null, (e) => e);
+    assert.equal(err && err.code, 'IAMCORE_CONFIG');
+  }
+});
