@@ -286,14 +286,17 @@ typedef struct {
     PyObject *weakreflist;
 } AuthObject;
 
-static int check_ready(AuthObject *self)
+int iampy_not_initialised(PyObject *self)
 {
-    if (self->auth != NULL)
-        return 0;
     PyErr_Format(PyExc_RuntimeError,
                  "%.100s object is not initialised (its __init__ was not called or failed)",
                  Py_TYPE(self)->tp_name);
     return -1;
+}
+
+static int check_ready(AuthObject *self)
+{
+    return self->auth != NULL ? 0 : iampy_not_initialised((PyObject *)self);
 }
 
 static void drop_cache(AuthObject *self)

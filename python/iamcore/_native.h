@@ -36,6 +36,10 @@ int iampy_conv_headers(PyObject *obj, int allow_pairs, iam_header **out, size_t 
  * copying are refused (a pickle would carry the secret). Always returns NULL. */
 PyObject *iampy_refuse_reduce(PyObject *self, PyObject *ignored);
 
+/* RuntimeError "<type> object is not initialised …" for an object whose __init__
+ * never ran or failed. Always returns -1. */
+int iampy_not_initialised(PyObject *self);
+
 /* The type's name without its module ("IAMAuthenticator"), for repr. */
 const char *iampy_short_name(PyObject *self);
 

@@ -1171,12 +1171,7 @@ typedef struct {
 
 static int rds_check_ready(RdsObject *self)
 {
-    if (self->auth != NULL)
-        return 0;
-    PyErr_Format(PyExc_RuntimeError,
-                 "%.100s object is not initialised (its __init__ was not called or failed)",
-                 Py_TYPE(self)->tp_name);
-    return -1;
+    return self->auth != NULL ? 0 : iampy_not_initialised((PyObject *)self);
 }
 
 static int rds_load_token(RdsObject *self)

@@ -12,9 +12,7 @@ import json
 import os
 import re
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -25,7 +23,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import iam_emulator  # noqa: E402
-from test_emulator import SCRIPT, call, token_request  # noqa: E402
+from test_emulator import call, verbose_emulator, token_request  # noqa: E402
 
 NS = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/"}
 ROLE_ARN = "arn:aws:iam::111122223333:role/app/my-role"
@@ -38,21 +36,8 @@ SECRETS: list[str] = []  # every secret seen; none may appear in the emulator's 
 
 @pytest.fixture(scope="module")
 def emu():
-    """One emulator with --verbose for the module; at the end its log must hold no secret."""
-    with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen([sys.executable, SCRIPT, "--exit-on-stdin-eof", "--verbose"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                                text=True)
-        line = proc.stdout.readline()
-        assert line, "the emulator did not start"
-        yield json.loads(line)
-        proc.communicate(timeout=5)
-        assert proc.returncode == 0
-        log.seek(0)
-        text = log.read()
-        assert "POST / " in text and "/latest/api/token" in text  # it did log the requests
-        leaked = sum(1 for s in SECRETS if s in text)
-        assert leaked == 0, f"{leaked} secrets in the emulator's log"
+    """One emulator with --verbose for the module; its log must hold no secret."""
+    yield from verbose_emulator(SECRETS, ["POST / ", "/latest/api/token"])
 
 
 @pytest.fixture(autouse=True)

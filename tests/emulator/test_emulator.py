@@ -61,6 +61,28 @@ def fresh(emu):
     control(emu, "reset")
 
 
+def verbose_emulator(secrets, logged):
+    """Run one emulator with --verbose (a generator for a module fixture): yields its ready
+    line; at the end the log must show `logged` (it did log the requests) and none of the
+    strings in `secrets`, which the tests fill with every secret they saw."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen([sys.executable, SCRIPT, "--exit-on-stdin-eof", "--verbose"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                text=True)
+        line = proc.stdout.readline()
+        assert line, "the emulator did not start"
+        yield json.loads(line)
+        proc.communicate(timeout=5)
+        assert proc.returncode == 0
+        log.seek(0)
+        text = log.read()
+        assert all(s in text for s in logged)
+        leaked = sum(1 for s in secrets if s in text)
+        assert leaked == 0, f"{leaked} secrets in the emulator's log"
+
+
 def call(url, path, data=None, *, method=None, headers=None, cafile=None, timeout=5,
          context=None):
     """One request; return (status, headers, raw body). HTTP errors are answers too."""

@@ -12,9 +12,7 @@ import json
 import os
 import re
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 
@@ -23,7 +21,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import iam_emulator  # noqa: E402
-from test_emulator import SCRIPT, call, claims, token_request  # noqa: E402
+from test_emulator import call, verbose_emulator, claims, token_request  # noqa: E402
 
 OLD, NEW = "2022-03-01", "2025-08-26"
 PATHS = {OLD: ("/instance_identity/v1/token", "/instance_identity/v1/iam_token"),
@@ -36,21 +34,8 @@ SECRETS: list[str] = []  # every token seen; none may appear in the emulator's l
 
 @pytest.fixture(scope="module")
 def emu():
-    """One emulator with --verbose for the module; at the end its log must hold no token."""
-    with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen([sys.executable, SCRIPT, "--exit-on-stdin-eof", "--verbose"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                                text=True)
-        line = proc.stdout.readline()
-        assert line, "the emulator did not start"
-        yield json.loads(line)
-        proc.communicate(timeout=5)
-        assert proc.returncode == 0
-        log.seek(0)
-        text = log.read()
-        assert "/identity/v1/token" in text  # it did log the requests
-        leaked = sum(1 for s in SECRETS if s in text)
-        assert leaked == 0, f"{leaked} tokens in the emulator's log"
+    """One emulator with --verbose for the module; its log must hold no token."""
+    yield from verbose_emulator(SECRETS, ["/identity/v1/token"])
 
 
 @pytest.fixture(autouse=True)
