@@ -30,15 +30,20 @@ def _auth_headers(authenticator):
     return request["headers"]
 
 
-def _set_headers(request, headers):
-    target = getattr(request, "headers", None)
-    if target is None:
+def _headers_of(request):
+    # Checked before any token is fetched for it.
+    headers = getattr(request, "headers", None)
+    if headers is None:
         raise TypeError(
             "expected an HTTP request object with a 'headers' mapping "
             f"(requests or httpx), not {type(request).__name__}"
         )
-    for name, value in headers.items():
-        target[name] = value
+    return headers
+
+
+def _add_headers(request, authenticator):
+    headers = _headers_of(request)
+    headers.update(_auth_headers(authenticator))
     return request
 
 
@@ -55,7 +60,7 @@ class AuthAdapters:
         fetched. With ``httpx.AsyncClient`` use :func:`iamcore.httpx_auth`,
         which fetches off the event loop.
         """
-        return _set_headers(request, _auth_headers(self))
+        return _add_headers(request, self)
 
     def validate(self):
         """Does nothing: the constructor has validated the configuration
@@ -75,7 +80,10 @@ def _forget(key, future):
 
 
 class TokenAuthAdapters(AuthAdapters):
-    """Mixin of the authenticators that have ``token()``."""
+    """Mixin of the authenticators that have ``token()`` and whose
+    ``authenticate()`` sets ``Authorization: Bearer <token()>`` (the async
+    flows build that header from ``token_async()``). Native ones also have
+    ``_cached_token()``, which spares a cached token the thread hop."""
 
     __slots__ = ()
 
@@ -180,7 +188,7 @@ def _requests_class():
             self.authenticator = authenticator
 
         def __call__(self, request):
-            return _set_headers(request, _auth_headers(self.authenticator))
+            return _add_headers(request, self.authenticator)
 
         __repr__ = _describe
 
@@ -198,11 +206,11 @@ def _httpx_class():
             self.authenticator = authenticator
 
         def auth_flow(self, request):
-            _set_headers(request, _auth_headers(self.authenticator))
-            yield request
+            yield _add_headers(request, self.authenticator)
 
         async def async_auth_flow(self, request):
-            _set_headers(request, await _auth_headers_async(self.authenticator))
+            headers = _headers_of(request)
+            headers.update(await _auth_headers_async(self.authenticator))
             yield request
 
         __repr__ = _describe

@@ -216,6 +216,41 @@ def test_needs_a_running_event_loop(iam):
     coroutine.close()
 
 
+def test_cached_token_peek(emulator, iam):
+    # The native method token_async uses: the cached token or None, never a fetch.
+    a = iam()
+    assert a._cached_token() is None
+    assert emulator.count() == 0
+    token = a.token()
+    assert a._cached_token() == token
+    a.invalidate()
+    assert a._cached_token() is None
+    assert emulator.count() == 1
+    with pytest.raises(RuntimeError, match="not initialised"):
+        iamcore.IAMAuthenticator.__new__(iamcore.IAMAuthenticator)._cached_token()
+
+
+def test_token_async_during_a_background_refresh(emulator, iam):
+    # Refresh due (issued 3000 s ago, lifetime 3600) and slow: token_async keeps
+    # answering from the cache, without a thread, then switches to the new token.
+    emulator.token_settings(iat_offset=-3000, lifetime=3600)
+    a = iam()
+    old = a.token()
+    emulator.token_settings(iat_offset=0, delay_ms=300)
+
+    async def scenario():
+        seen = [await a.token_async()]
+        while seen[-1] == old and len(seen) < 200:
+            await asyncio.sleep(0.02)
+            seen.append(await a.token_async())
+        return seen
+
+    seen = run(scenario, CountingExecutor(refuse=True))
+    assert seen[0] == old and seen[-1] != old
+    emulator_claims(seen[-1])
+    assert emulator.count() == 2
+
+
 def test_container_authenticator_token_async(emulator, container):
     a = container()
     token = run(a.token_async)

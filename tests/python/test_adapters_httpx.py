@@ -134,7 +134,7 @@ def test_redirect_to_another_origin_drops_the_header(emulator, iam, flow):
         assert other.authorization() is None
 
 
-class StaticHeader(iamcore.AuthAdapters):
+class StaticHeader(_adapters.AuthAdapters):
     """An authenticator without a token (as Basic or NoAuth): its headers come
     from authenticate(), which does no I/O."""
 

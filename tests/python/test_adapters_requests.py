@@ -40,6 +40,15 @@ def test_loopback_server_receives_the_emulator_token(emulator, iam, server, sess
     assert emulator.count() == 1
 
 
+def test_session_auth(emulator, iam, server, session):
+    a = iam()
+    session.auth = a
+    session.get(server.url + "/one", timeout=10)
+    session.get(server.url + "/two", timeout=10)
+    assert server.authorization(0) == server.authorization(1) == "Bearer " + a.token()
+    assert emulator.count() == 1
+
+
 def test_container_authenticator_works_as_auth(emulator, container, server, session):
     a = container()
     session.get(server.url + "/", auth=a, timeout=10)
@@ -98,9 +107,10 @@ def test_requests_auth_rejects_what_cannot_authenticate():
         iamcore.requests_auth("not an authenticator")
 
 
-def test_calling_the_authenticator_needs_a_request_object(iam):
+def test_calling_the_authenticator_needs_a_request_object(emulator, iam):
     with pytest.raises(TypeError, match="headers"):
         iam()({"headers": {}})
+    assert emulator.count() == 0  # refused before any token was fetched
 
 
 def test_repr_holds_no_secret(emulator, iam, assert_secret_free):
