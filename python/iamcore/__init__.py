@@ -30,6 +30,14 @@ Behaviour common to both:
   Bad configuration raises :class:`ConfigError` (also a ``ValueError``) from
   the constructor; an argument of the wrong Python type raises ``TypeError``.
 
+Adapters (see docs/adapters.md)::
+
+    requests.get(url, auth=auth)                         # or iamcore.requests_auth(auth)
+    httpx.AsyncClient(auth=iamcore.httpx_auth(auth))     # sync and async flows
+    token = await auth.token_async()                     # asyncio, off the loop
+    CloudantV1(authenticator=auth)                       # IBM's generated SDKs
+    iamcore.db2.connection_string(db, host, port, authenticator=auth)
+
 The environment variables ``HTTPS_PROXY`` / ``NO_PROXY`` are honoured unless
 ``proxy`` is given.
 
@@ -60,6 +68,9 @@ from ._native import (
     generate_dsql_auth_token,
     generate_elasticache_auth_token,
 )
+from ._adapters import AuthAdapters, TokenAuthAdapters, httpx_auth, requests_auth
+from . import _sdk_core
+from ._sdk_core import sdk_core_authenticator
 
 __version__ = "0.1.0"
 
@@ -70,7 +81,11 @@ __all__ = [
     "generate_db_auth_token",
     "generate_dsql_auth_token",
     "generate_elasticache_auth_token",
+    "requests_auth",
+    "httpx_auth",
+    "sdk_core_authenticator",
     "aws",
+    "db2",
     "Error",
     "ConfigError",
     "AuthenticationError",
@@ -83,7 +98,7 @@ __all__ = [
 ]
 
 
-class IAMAuthenticator(_native.Authenticator):
+class IAMAuthenticator(TokenAuthAdapters, _native.Authenticator):
     """Authenticate with an IBM Cloud API key (``apikey`` grant).
 
     Args:
@@ -114,7 +129,9 @@ class IAMAuthenticator(_native.Authenticator):
     first :meth:`token` or :meth:`authenticate` call.
 
     Methods (implemented in C): ``authenticate(request)``, ``token()``,
-    ``authentication_type()`` (returns ``"iam"``) and ``invalidate()``.
+    ``authentication_type()`` (returns ``"iam"``) and ``invalidate()``; and
+    ``await token_async()``, ``auth=`` for requests and httpx (see
+    :class:`iamcore._adapters.TokenAuthAdapters`).
     """
 
     __slots__ = ()
@@ -153,7 +170,7 @@ class IAMAuthenticator(_native.Authenticator):
         )
 
 
-class ContainerAuthenticator(_native.Authenticator):
+class ContainerAuthenticator(TokenAuthAdapters, _native.Authenticator):
     """Authenticate as a trusted profile with a compute-resource token
     (``cr-token`` grant), e.g. in Code Engine, IKS/OpenShift or a VPC pod.
 
@@ -179,7 +196,9 @@ class ContainerAuthenticator(_native.Authenticator):
     and no request is sent.
 
     Methods (implemented in C): ``authenticate(request)``, ``token()``,
-    ``authentication_type()`` (returns ``"container"``) and ``invalidate()``.
+    ``authentication_type()`` (returns ``"container"``) and ``invalidate()``;
+    and ``await token_async()``, ``auth=`` for requests and httpx (see
+    :class:`iamcore._adapters.TokenAuthAdapters`).
     """
 
     __slots__ = ()
@@ -291,13 +310,18 @@ class RDSAuthenticator(_native.RDSAuthenticator):
         )
 
 
+_sdk_core._install()  # IBM's SDK core accepts these authenticators (see there)
+
+_LAZY = ("aws", "db2")
+
+
 def __getattr__(name):
-    # iamcore.aws without an explicit import; `import iamcore` stays light.
-    if name == "aws":
-        __import__(__name__ + ".aws")
-        return globals()["aws"]
+    # iamcore.aws, iamcore.db2 without an explicit import; `import iamcore` stays light.
+    if name in _LAZY:
+        __import__(__name__ + "." + name)
+        return globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | {"aws"})
+    return sorted(set(globals()) | set(_LAZY))

@@ -3,6 +3,12 @@ import datetime
 from typing import Mapping, Optional, Union
 
 from . import aws as aws
+from . import db2 as db2
+from ._adapters import AuthAdapters as AuthAdapters
+from ._adapters import TokenAuthAdapters as TokenAuthAdapters
+from ._adapters import httpx_auth as httpx_auth
+from ._adapters import requests_auth as requests_auth
+from ._sdk_core import sdk_core_authenticator as sdk_core_authenticator
 from ._native import Authenticator as _Authenticator
 from ._native import RDSAuthenticator as _RDSAuthenticator
 from .aws import Credentials as _Credentials
@@ -44,7 +50,7 @@ class ParseError(Error): ...
 class TokenFileError(Error): ...
 
 
-class IAMAuthenticator(_Authenticator):
+class IAMAuthenticator(TokenAuthAdapters, _Authenticator):
     def __init__(
         self,
         apikey: str,
@@ -62,7 +68,7 @@ class IAMAuthenticator(_Authenticator):
         max_retries: Optional[int] = ...,
     ) -> None: ...
 
-class ContainerAuthenticator(_Authenticator):
+class ContainerAuthenticator(TokenAuthAdapters, _Authenticator):
     def __init__(
         self,
         *,

@@ -392,6 +392,29 @@ static PyObject *Auth_token(AuthObject *self, PyObject *Py_UNUSED(ignored))
     return self->token;
 }
 
+PyDoc_STRVAR(cached_token_doc,
+"_cached_token($self, /)\n--\n\n"
+"The valid cached token, or None when token() would have to wait for a fetch.\n\n"
+"Lets an event loop use the cached token without a thread hop and fetch off\n"
+"the loop otherwise. Starts a background refresh when one is due, as token().");
+
+/* Never waits for a fetch: after a successful peek the core hands out the cached
+ * token at once. (Only a concurrent invalidate(), or the token crossing its
+ * expiry margin between the two calls, would turn the second call into a
+ * fetch.) */
+static PyObject *Auth_cached_token(AuthObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (check_ready(self) < 0)
+        return NULL;
+    uint64_t gen = iam_auth_peek(self->auth, NULL);
+    if (gen == 0)
+        Py_RETURN_NONE;
+    if (gen != self->generation && load_token(self) < 0)
+        return NULL;
+    Py_INCREF(self->token);
+    return self->token;
+}
+
 PyDoc_STRVAR(authenticate_doc,
 "authenticate($self, request, /)\n--\n\n"
 "Add the Authorization header to a request dict, in place.\n\n"
@@ -650,6 +673,7 @@ static void Auth_dealloc(AuthObject *self)
 
 static PyMethodDef Auth_methods[] = {
     {"token", (PyCFunction)Auth_token, METH_NOARGS, token_doc},
+    {"_cached_token", (PyCFunction)Auth_cached_token, METH_NOARGS, cached_token_doc},
     {"authenticate", (PyCFunction)Auth_authenticate, METH_O, authenticate_doc},
     {"authentication_type", (PyCFunction)Auth_authentication_type, METH_NOARGS,
      authentication_type_doc},

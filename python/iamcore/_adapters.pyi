@@ -1,0 +1,26 @@
+from typing import Any, Dict, Protocol, TypeVar
+
+import httpx
+import requests.auth
+
+class _Authenticating(Protocol):
+    def authenticate(self, request: Dict[str, Any], /) -> None: ...
+
+class _Headers(Protocol):
+    def __setitem__(self, name: str, value: str, /) -> None: ...
+
+class _HasHeaders(Protocol):
+    @property
+    def headers(self) -> _Headers: ...
+
+_Request = TypeVar("_Request", bound=_HasHeaders)
+
+class AuthAdapters:
+    def __call__(self, request: _Request, /) -> _Request: ...
+    def validate(self) -> None: ...
+
+class TokenAuthAdapters(AuthAdapters):
+    async def token_async(self) -> str: ...
+
+def requests_auth(authenticator: _Authenticating) -> requests.auth.AuthBase: ...
+def httpx_auth(authenticator: _Authenticating) -> httpx.Auth: ...
