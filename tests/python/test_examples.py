@@ -287,26 +287,11 @@ def test_rds_token_example_prints_a_shortened_token(aws_env):
 # ---------------------------------------------------------------- Db2 + pandas
 
 
-def db2_connection_string_missing():
-    try:
-        import iamcore.db2  # noqa: F401
-    except ImportError:
-        return True
-    return not callable(getattr(iamcore.db2, "connection_string", None))
-
-
-needs_db2 = pytest.mark.skipif(
-    db2_connection_string_missing(),
-    reason="iamcore.db2.connection_string(database=, hostname=, port=, authenticator=) is missing",
-)
-
-
 def db2_keywords(connection_string):
     pairs = [part.split("=", 1) for part in connection_string.split(";") if part.strip()]
     return {key.strip().upper(): value for key, value in pairs}
 
 
-@needs_db2
 def test_db2_example_connection_string_carries_the_access_token(emulator, monkeypatch):
     monkeypatch.setenv("DB2_HOSTNAME", "db2.example.databases.appdomain.cloud")
     monkeypatch.setenv("DB2_PORT", "31198")
@@ -325,9 +310,8 @@ def test_db2_example_connection_string_carries_the_access_token(emulator, monkey
     assert jwt_claims(keywords["ACCESSTOKEN"])["sub"] == apikey_subject("db2-api-key")
 
 
-@needs_db2
 def test_db2_example_reads_a_frame_through_a_db_api_connection(emulator, monkeypatch):
-    pytest.importorskip("pandas")
+    import pandas  # noqa: F401  (a test dependency: scripts/build.sh installs it)
     import sqlite3
 
     monkeypatch.setenv("DB2_HOSTNAME", "db2.example.databases.appdomain.cloud")
