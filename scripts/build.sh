@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 make -s all
 # botocore: the Python tests compare iamcore's AWS tokens with it (skipped without it).
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pytest botocore==1.43.11
+# wheel: the packaging test installs the project with pip, offline (--no-build-isolation).
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pytest botocore==1.43.11 wheel
 # Warnings are errors here (not for users' own installs).
 CFLAGS="${CFLAGS:-} -Werror" python3 setup.py --quiet build_ext --inplace
 IAMCORE_WERROR=1 npm install --no-audit --no-fund --loglevel=error
