@@ -478,6 +478,17 @@ def one_line(text):
     return " ".join(str(text).split())
 
 
+def _discard(stream):
+    """Point a stream whose reader is gone at /dev/null, so that flushing it at exit
+    raises nothing more."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, stream.fileno())
+        os.close(null)
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
 def main(argv=None, environ=None, out=None, err=None):
     """Run the command line; return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -516,6 +527,9 @@ def main(argv=None, environ=None, out=None, err=None):
     except KeyboardInterrupt:
         err.write("iamcore: interrupted\n")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`iamcore ... | head -c0`): nothing to say
+        _discard(out)
+        return EXIT_FAILURE
     except iamcore.Error as e:
         status, label = ERROR_KINDS.get(e.code, (EXIT_FAILURE, "error"))
         err.write("iamcore: %s: %s\n" % (label, one_line(e)))

@@ -6,7 +6,9 @@ import base64
 import datetime
 import hashlib
 import json
+import os
 import re
+import subprocess
 import urllib.parse
 
 import pytest
@@ -14,7 +16,7 @@ import pytest
 import iamcore
 from iamcore import aws
 
-from cli_run import LANGUAGES, ROOT, node_exports, run, clean_env
+from cli_run import LANGUAGES, ROOT, clean_env, command, node_exports, run
 
 APIKEY = "cli-Secret-ApiKey-0123456789"
 SECRET = "S3cr3t-Value-9f8e7d"  # stands for any secret typed where it does not belong
@@ -608,6 +610,23 @@ def test_dsql_token_json(cli, lang):
     assert query(value["token"])["X-Amz-Credential"].split("/")[2] == "eu-west-1"
     expires = signed_at(value["token"]) + datetime.timedelta(seconds=60)
     assert value["expires_at"] == expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ------------------------------------------------------------------- closed output
+
+@both
+@pytest.mark.parametrize("args", [["--help"], ["rds-token", "--hostname", RDS_HOST, "--port",
+                                                "5432", "--username", "u"]])
+def test_a_reader_that_went_away_is_status_1_without_a_message(home, lang, args):
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to the pipe now fails with EPIPE
+    try:
+        result = subprocess.run(command(lang) + args, stdout=write_end, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, env=clean_env(home, **static_credentials()),
+                                cwd=str(home), text=True, timeout=30)
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (1, "")
 
 
 # ------------------------------------------------------------------- in-process entry
