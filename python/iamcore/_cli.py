@@ -21,6 +21,7 @@ import json
 import os
 import re
 import sys
+import threading
 
 import iamcore
 
@@ -397,6 +398,36 @@ def emit(out, token, expires_at, kind, as_json):
 
 # ----------------------------------------------------------------------- commands
 
+class _Call(threading.Thread):
+    """A blocking library call (network I/O) on a daemon thread: the main thread waits in
+    an interruptible join, so Ctrl-C ends the program at once rather than after the
+    request's timeout."""
+
+    def __init__(self, fn, args, kwargs):
+        super().__init__(name="iamcore-cli-call", daemon=True)
+        self.fn, self.args_, self.kwargs_ = fn, args, kwargs
+        self.value = self.error = None
+
+    def run(self):
+        try:
+            self.value = self.fn(*self.args_, **self.kwargs_)
+        except BaseException as e:  # handed to the main thread
+            self.error = e
+
+
+def blocking(fn, *args, **kwargs):
+    call = _Call(fn, args, kwargs)
+    call.start()
+    call.join()
+    if call.error is not None:
+        raise call.error
+    return call.value
+
+
+def _calls_running():
+    return any(t.name == "iamcore-cli-call" and t.is_alive() for t in threading.enumerate())
+
+
 def cmd_token(options, environ, out):
     kind = token_kind(options)
     if kind == "service":
@@ -430,7 +461,7 @@ def cmd_token(options, environ, out):
                 iam_profile_id=options.get("profile_id"),
                 iam_profile_crn=options.get("profile_crn"),
                 cr_token_filename=options.get("cr_token_file"), **common)
-    token = auth.token()
+    token = blocking(auth.token)
     emit(out, token, jwt_expiry(token), auth.authentication_type(), options.get("json", False))
 
 
@@ -439,9 +470,8 @@ def check_rds_token(options):
 
 
 def cmd_rds_token(options, environ, out):
-    token = iamcore.generate_db_auth_token(options["hostname"], options["port"],
-                                           options["username"], options.get("region"),
-                                           profile=options.get("profile"))
+    token = blocking(iamcore.generate_db_auth_token, options["hostname"], options["port"],
+                     options["username"], options.get("region"), profile=options.get("profile"))
     emit(out, token, presigned_expiry(token), "rds", options.get("json", False))
 
 
@@ -451,9 +481,9 @@ def check_dsql_token(options):
 
 def cmd_dsql_token(options, environ, out):
     extra = {"expires_in": options["expires_in"]} if "expires_in" in options else {}
-    token = iamcore.generate_dsql_auth_token(options["hostname"], options.get("region"),
-                                             admin=options.get("admin", False),
-                                             profile=options.get("profile"), **extra)
+    token = blocking(iamcore.generate_dsql_auth_token, options["hostname"],
+                     options.get("region"), admin=options.get("admin", False),
+                     profile=options.get("profile"), **extra)
     emit(out, token, presigned_expiry(token), "dsql", options.get("json", False))
 
 
@@ -526,6 +556,11 @@ def main(argv=None, environ=None, out=None, err=None):
         return EXIT_USAGE
     except KeyboardInterrupt:
         err.write("iamcore: interrupted\n")
+        err.flush()
+        if _calls_running():
+            # A request is still in flight on its thread: end now, without the
+            # interpreter's and the C core's exit handlers racing with it.
+            os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader went away (`iamcore ... | head -c0`): nothing to say
         _discard(out)

@@ -8,7 +8,9 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
+import time
 import urllib.parse
 
 import pytest
@@ -627,6 +629,33 @@ def test_a_reader_that_went_away_is_status_1_without_a_message(home, lang, args)
     finally:
         os.close(write_end)
     assert (result.returncode, result.stderr) == (1, "")
+
+
+# ------------------------------------------------------------------- Ctrl-C
+
+@both
+def test_ctrl_c_ends_a_pending_request_at_once(emulator, home, lang):
+    emulator.enqueue({"hang": True})
+    proc = subprocess.Popen(command(lang) + ["token", "--apikey-env", "K", "--url", emulator.http,
+                                             "--timeout", "20", "--max-retries", "0"],
+                            env=clean_env(home, K=APIKEY), cwd=str(home),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert emulator.wait_for_count(1, timeout=10) == 1  # the request is in flight
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert time.monotonic() - start < 3
+    assert out == ""
+    if lang == "python":
+        assert (proc.returncode, err) == (130, "iamcore: interrupted\n")
+    else:  # Node ends by the signal, as its default
+        assert proc.returncode == -signal.SIGINT and err == ""
 
 
 # ------------------------------------------------------------------- in-process entry
