@@ -115,10 +115,10 @@ def test_help_documents_every_exit_status(cli):
 def test_command_help_lists_every_option(cli):
     from iamcore import _cli
 
-    for command, (spec, _, _, _) in _cli.COMMANDS.items():
-        text = cli("python", command, "--help").stdout
-        for name in spec:
-            assert name in text, (command, name)
+    for name, (spec, _, _, _) in _cli.COMMANDS.items():
+        text = cli("python", name, "--help").stdout
+        for option in spec:
+            assert option in text, (name, option)
 
 
 # ------------------------------------------------------------------- usage errors
