@@ -1,5 +1,8 @@
 """Build of the iamcore Python package: one extension, iamcore._native, compiled
-from the C core (csrc/*.c) and its CPython glue (python/iamcore/*.c).
+from the C core (csrc/*.c) and its CPython glue (python/iamcore/*.c), plus the
+local emulator as the pure-Python subpackage iamcore.emulator. Its source stays
+in tests/emulator (mapped below, without its test_*.py files); in the source tree
+python/iamcore/emulator is a symbolic link to it.
 
 System libraries are found with pkg-config: libcurl, libcjson and libcrypto
 (Debian/Ubuntu: apt-get install pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev).
@@ -13,6 +16,7 @@ import subprocess
 import sys
 
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PKG_CONFIG_PACKAGES = ("libcurl", "libcjson", "libcrypto")
@@ -88,11 +92,20 @@ def native_extension():
     )
 
 
+class build_py_without_tests(build_py):
+    """Leave the emulator's own tests (test_*.py) out of the package."""
+
+    def find_package_modules(self, package, package_dir):
+        modules = super().find_package_modules(package, package_dir)
+        return [m for m in modules if not (package == "iamcore.emulator" and m[1].startswith("test_"))]
+
+
 setup(
-    package_dir={"": "python"},
-    packages=["iamcore"],
-    package_data={"iamcore": ["py.typed", "*.pyi"]},
+    package_dir={"": "python", "iamcore.emulator": os.path.join("tests", "emulator")},
+    packages=["iamcore", "iamcore.emulator"],
+    package_data={"iamcore": ["py.typed", "*.pyi"], "iamcore.emulator": ["README.md"]},
     exclude_package_data={"iamcore": ["*.c"]},
     ext_modules=[native_extension()],
+    cmdclass={"build_py": build_py_without_tests},
     zip_safe=False,
 )

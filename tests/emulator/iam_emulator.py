@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Local IBM Cloud IAM token service for tests, the demo and the benchmarks.
 
-The contract (paths, keys, defaults) is tests/emulator/README.md. Python standard library
-only, plus the `openssl` command line tool for the throw-away HTTPS certificates.
+The contract (paths, keys, defaults) is tests/emulator/README.md; the guide for users is
+docs/emulator.md. Python standard library only, plus the `openssl` command line tool for the
+throw-away HTTPS certificates. The Python package ships it as `iamcore.emulator`.
 
-Run as a script (prints one JSON line when ready, then serves) or import `Emulator`:
+Run it (prints one JSON line when ready, then serves) as `python3 iam_emulator.py`,
+`python -m iamcore.emulator` or `iamcore emulator`, or import `Emulator`:
 
     with Emulator() as emu:
         ...  # emu.http_url, emu.https_url, emu.ca_file
@@ -20,6 +22,7 @@ import json
 import os
 import secrets
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -648,18 +651,59 @@ class Emulator:
         return self.state.recorded(parse_endpoint_filter(endpoint or []))
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Local IBM Cloud IAM token service for tests.")
+def service_prefix(name: str) -> str:
+    """IBM's environment property prefix of a service: `my-service` -> `MY_SERVICE`."""
+    return name.upper().replace("-", "_").replace(" ", "_")
+
+
+def env_lines(emulator: Emulator, services=()) -> list[str]:
+    """Shell `export` lines that point iamcore and the IBM and AWS SDKs at `emulator`."""
+    http = emulator.http_url
+    values = [("IAMCORE_EMULATOR_HTTP", http), ("IAMCORE_EMULATOR_HTTPS", emulator.https_url),
+              ("IAMCORE_EMULATOR_CA_FILE", emulator.ca_file)]
+    values += [(service_prefix(name) + "_AUTH_URL", http) for name in services]
+    values += [("AWS_ENDPOINT_URL_STS", http),
+               ("AWS_CONTAINER_CREDENTIALS_FULL_URI", http + "/container-credentials/local"),
+               ("AWS_EC2_METADATA_SERVICE_ENDPOINT", http)]
+    lines = [f"export {name}={shlex.quote(value)}" for name, value in values]
+    if not services:
+        lines.insert(3, f"# <SERVICE>_AUTH_URL={http}  (--service NAME prints it for a service)")
+    return lines
+
+
+def service_name(value: str) -> str:
+    if not value or not all(c.isalnum() or c in "-_ " for c in value):
+        raise argparse.ArgumentTypeError("a service name is letters, digits, '-', '_' and spaces")
+    return value
+
+
+def main(argv=None, prog=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Local IBM Cloud IAM, IBM VPC instance metadata and AWS credential endpoints "
+                    "for offline tests. Serves HTTP and HTTPS (a throw-away test CA) on loopback "
+                    "until stopped. When ready it prints one JSON line: "
+                    '{"http": URL, "https": URL, "ca_file": PATH, "pid": N}.')
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on [127.0.0.1]")
-    parser.add_argument("--http-port", type=int, default=0, help="HTTP port, 0 = a free one [0]")
-    parser.add_argument("--https-port", type=int, default=0, help="HTTPS port, 0 = a free one [0]")
+    parser.add_argument("--http-port", "--port", type=int, default=0, metavar="N",
+                        help="HTTP port, 0 = a free one [0]")
+    parser.add_argument("--https-port", type=int, default=0, metavar="N",
+                        help="HTTPS port, 0 = a free one [0]")
     parser.add_argument("--lifetime", type=int, default=3600,
                         help="default token lifetime in seconds (restored by reset) [3600]")
+    parser.add_argument("--print-env", action="store_true",
+                        help="print shell `export` lines for iamcore and the IBM and AWS SDKs "
+                             "instead of the JSON line")
+    parser.add_argument("--service", action="append", default=[], type=service_name,
+                        metavar="NAME",
+                        help="with --print-env: also print NAME's <SERVICE>_AUTH_URL (repeatable)")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="shut down when standard input reaches end of file")
     parser.add_argument("--verbose", action="store_true",
                         help="log one line per request and connection error to stderr (no bodies)")
     args = parser.parse_args(argv)
+    if args.service and not args.print_env:
+        parser.error("--service only applies with --print-env")
 
     quit_event = threading.Event()
     # Installed before start(), so a signal during start-up still ends in stop() and cleanup.
@@ -678,8 +722,11 @@ def main(argv=None) -> int:
     emulator = Emulator(args.host, args.http_port, args.https_port, args.lifetime, args.verbose)
     try:
         emulator.start()
-        print(json.dumps({"http": emulator.http_url, "https": emulator.https_url,
-                          "ca_file": emulator.ca_file, "pid": os.getpid()}), flush=True)
+        if args.print_env:
+            print("\n".join(env_lines(emulator, args.service)), flush=True)
+        else:
+            print(json.dumps({"http": emulator.http_url, "https": emulator.https_url,
+                              "ca_file": emulator.ca_file, "pid": os.getpid()}), flush=True)
         while not quit_event.wait(0.5):
             pass
     except (RuntimeError, OSError) as e:
