@@ -11,7 +11,7 @@
 // key itself. Python's iamcore.db2.connection_string builds the same text.
 //
 // Values are checked, never quoted: a ';' would start another keyword (a
-// value could switch Authentication off), '{' '}' quote in CLI strings, and
+// value could change Authentication), '{' '}' quote in CLI strings, and
 // no value Db2 on Cloud needs has spaces or control characters. Messages name
 // the option, never its value.
 
