@@ -353,3 +353,31 @@ export declare const aws: Readonly<{
   DsqlSigner: typeof DsqlSigner;
   AwsCredentials: typeof AwsCredentials;
 }>;
+
+// ---------------------------------------------------------------- Db2
+
+/** Anything with iamcore's getToken() or ibm-cloud-sdk-core's authenticate(). */
+export type Db2Authenticator =
+  | { getToken(): Promise<string> }
+  | { authenticate(requestOptions: AuthenticateOptions): Promise<void> };
+
+/** Exactly one of `authenticator` (ACCESSTOKEN=) and `apikey` (APIKEY=). */
+export type Db2ConnectionOptions = {
+  /** e.g. 'BLUDB'. */
+  database: string;
+  hostname: string;
+  /** The SSL port, e.g. 50001 or 30xxx; a string of digits is accepted. */
+  port: number | string;
+} & ({ authenticator: Db2Authenticator; apikey?: never } | { apikey: string; authenticator?: never });
+
+/** Db2 on Cloud with IAM (the Db2 client's GSSPLUGIN). */
+export declare const db2: Readonly<{
+  /**
+   * 'DATABASE=…;HOSTNAME=…;PORT=…;PROTOCOL=TCPIP;Security=SSL;Authentication=GSSPLUGIN;'
+   * + 'ACCESSTOKEN=<token>' (authenticator) or 'APIKEY=<key>'. Never throws:
+   * rejects IAMCORE_CONFIG naming a bad option (values with ';', '{', '}',
+   * white space or control characters are refused), or with the
+   * authenticator's error.
+   */
+  connectionString(options: Db2ConnectionOptions): Promise<string>;
+}>;

@@ -330,6 +330,7 @@ class ContainerAuthenticator extends TokenAuthenticator {
 }
 
 const aws = Object.freeze(require('./aws.js')({ addon, IamcoreError, ErrorCodes }));
+const db2 = Object.freeze(require('./db2.js')({ IamcoreError, ErrorCodes }));
 
 module.exports = {
   IamAuthenticator,
@@ -337,6 +338,7 @@ module.exports = {
   RdsSigner: aws.RdsSigner,
   DsqlSigner: aws.DsqlSigner,
   aws,
+  db2,
   IamcoreError,
   ErrorCodes,
   IAMCORE_CONFIG: ErrorCodes.CONFIG,

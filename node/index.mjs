@@ -7,6 +7,7 @@ export const {
   RdsSigner,
   DsqlSigner,
   aws,
+  db2,
   IamcoreError,
   ErrorCodes,
   IAMCORE_CONFIG,

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing iamcore needs on a Debian-like machine:
 # a C compiler, make, pkg-config, the openssl tool and the -dev packages of
-# libcurl (OpenSSL flavour), cJSON and OpenSSL. Python 3 and Node.js (>= 18)
-# with npm must already be installed. Only missing packages are installed.
+# libcurl (OpenSSL flavour), cJSON and OpenSSL; for the tests, PostgreSQL (the
+# RDS recipes log in to a private server started by the tests). Python 3 and
+# Node.js (>= 18) with npm must already be installed. Only missing packages are
+# installed.
 set -euo pipefail
 
 need=()
-for pkg in gcc make pkg-config openssl libcurl4-openssl-dev libcjson-dev libssl-dev; do
+for pkg in gcc make pkg-config openssl libcurl4-openssl-dev libcjson-dev libssl-dev postgresql; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

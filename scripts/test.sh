@@ -4,6 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh || exit 1
+# The PostgreSQL tests fail, rather than skip, when PostgreSQL is missing.
+export IAMCORE_REQUIRE_POSTGRES=1
 
 status=0
 echo "== C tests (ASan + UBSan)"
