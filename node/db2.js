@@ -11,24 +11,31 @@
 // key itself. Python's iamcore.db2.connection_string builds the same text.
 //
 // Values are checked, never quoted: a ';' would start another keyword (a
-// value could change Authentication), '{' '}' quote in CLI strings, and
-// no value Db2 on Cloud needs has spaces or control characters. Messages name
-// the option, never its value.
+// value could change Authentication), '{' '}' quote in CLI strings, control
+// characters have no place there, and no value but a file path has white
+// space. Messages name the option, never its value. Python's rules are the same.
 
 module.exports = function makeDb2({ IamcoreError, ErrorCodes }) {
   const WHAT = 'db2.connectionString';
-  const OPTIONS = new Set(['database', 'hostname', 'port', 'authenticator', 'apikey']);
+  const OPTIONS = new Set(['database', 'hostname', 'port', 'authenticator', 'apikey', 'sslServerCertificate']);
   const UNSAFE = /[\s;{}\x00-\x1f\x7f]/;
+  // A file path may hold spaces, but not at its ends (the CLI parser trims them).
+  const UNSAFE_PATH = /[;{}\x00-\x1f\x7f]|^\s|\s$/;
+  const HOSTNAME = /^[A-Za-z0-9._:[\]-]{1,255}$/;
   const BEARER = /^Bearer (\S+)$/;
 
   function configError(message) {
     return new IamcoreError(`${WHAT}: ${message}`, ErrorCodes.CONFIG);
   }
 
-  function value(name, v) {
+  function value(name, v, unsafe = UNSAFE) {
     if (typeof v !== 'string' || v === '') throw configError(`'${name}' must be a non-empty string`);
-    if (UNSAFE.test(v)) {
-      throw configError(`'${name}' must not contain ';', '{', '}', white space or control characters`);
+    if (unsafe.test(v)) {
+      throw configError(
+        unsafe === UNSAFE
+          ? `'${name}' must not contain ';', '{', '}', white space or control characters`
+          : `'${name}' must not contain ';', '{', '}', control characters or surrounding white space`,
+      );
     }
     return v;
   }
@@ -54,10 +61,14 @@ module.exports = function makeDb2({ IamcoreError, ErrorCodes }) {
     if (hasAuth && (typeof auth !== 'object' || (typeof auth.getToken !== 'function' && typeof auth.authenticate !== 'function'))) {
       throw configError("'authenticator' must have getToken() (iamcore) or authenticate(requestOptions) (ibm-cloud-sdk-core)");
     }
+    const hostname = value('hostname', options.hostname);
+    if (!HOSTNAME.test(hostname)) throw configError("'hostname' must be a host name or an IP address");
+    const cert = options.sslServerCertificate;
     return {
       prefix:
-        `DATABASE=${value('database', options.database)};HOSTNAME=${value('hostname', options.hostname)};` +
-        `PORT=${port(options.port)};PROTOCOL=TCPIP;Security=SSL;Authentication=GSSPLUGIN;`,
+        `DATABASE=${value('database', options.database)};HOSTNAME=${hostname};` +
+        `PORT=${port(options.port)};PROTOCOL=TCPIP;Security=SSL;Authentication=GSSPLUGIN;` +
+        (cert === undefined || cert === null ? '' : `SSLServerCertificate=${value('sslServerCertificate', cert, UNSAFE_PATH)};`),
       authenticator: hasAuth ? auth : null,
       apikey: hasKey ? value('apikey', options.apikey) : null,
     };

@@ -368,6 +368,8 @@ export type Db2ConnectionOptions = {
   hostname: string;
   /** The SSL port, e.g. 50001 or 30xxx; a string of digits is accepted. */
   port: number | string;
+  /** Path of the server's CA certificate (SSLServerCertificate=), for clients that do not trust it. */
+  sslServerCertificate?: string;
 } & ({ authenticator: Db2Authenticator; apikey?: never } | { apikey: string; authenticator?: never });
 
 /** Db2 on Cloud with IAM (the Db2 client's GSSPLUGIN). */
@@ -376,7 +378,8 @@ export declare const db2: Readonly<{
    * 'DATABASE=…;HOSTNAME=…;PORT=…;PROTOCOL=TCPIP;Security=SSL;Authentication=GSSPLUGIN;'
    * + 'ACCESSTOKEN=<token>' (authenticator) or 'APIKEY=<key>'. Never throws:
    * rejects IAMCORE_CONFIG naming a bad option (values with ';', '{', '}',
-   * white space or control characters are refused), or with the
+   * white space or control characters are refused; a certificate path may hold
+   * spaces, not at its ends), or with the
    * authenticator's error.
    */
   connectionString(options: Db2ConnectionOptions): Promise<string>;

@@ -26,20 +26,24 @@ __all__ = ["connection_string"]
 
 # Values are written as they are: characters the CLI parser would read
 # differently (';' ends a value, braces quote one) are refused, and so are control
-# characters and surrounding white space (the parser trims it).
-_UNSAFE = re.compile(r"[;{}\x00-\x1f\x7f]|^\s|\s$")
+# characters and white space (no value but a file path has any; a path may hold
+# spaces, not at its ends, which the parser trims). Node's rules are the same.
+_UNSAFE = re.compile(r"[\s;{}\x00-\x1f\x7f]")
+_UNSAFE_PATH = re.compile(r"[;{}\x00-\x1f\x7f]|^\s|\s$")
 _HOSTNAME = re.compile(r"[A-Za-z0-9._:\[\]-]{1,255}")
 
 
-def _text(value, field, secret=False):
+def _text(value, field, unsafe=_UNSAFE):
     if not isinstance(value, str):
         raise TypeError(f"{field} must be a str, not {type(value).__name__}")
     if not value:
         raise ConfigError(f"{field} must not be empty")
-    if _UNSAFE.search(value):
+    if unsafe.search(value):
         # Never the value: it may be a secret.
         raise ConfigError(
-            f"{field} must not contain ';', '{{', '}}', control characters "
+            f"{field} must not contain ';', '{{', '}}', white space or control characters"
+            if unsafe is _UNSAFE
+            else f"{field} must not contain ';', '{{', '}}', control characters "
             "or surrounding white space"
         )
     return value
@@ -111,7 +115,7 @@ def connection_string(
         "Authentication=GSSPLUGIN",
     ]
     if ssl_server_certificate is not None:
-        parts.append("SSLServerCertificate=" + _text(ssl_server_certificate, "ssl_server_certificate"))
+        parts.append("SSLServerCertificate=" + _text(ssl_server_certificate, "ssl_server_certificate", _UNSAFE_PATH))
     if apikey is not None:
         parts.append("APIKEY=" + _text(apikey, "apikey"))
     else:

@@ -171,3 +171,22 @@ test('a token that would break the string rejects IAMCORE_PARSE without showing 
   assert.match(err.message, /Bearer/);
   assert.ok(!err.message.includes('db2-password'));
 });
+
+test('db2: the same rules as Python — white space, host names, the server certificate', async () => {
+  const { db2 } = require('../..');
+  const base = { database: 'bludb', hostname: 'db2.example.com', port: 30376, apikey: 'k-123456' };
+  for (const [name, bad] of [['database', 'blu db'], ['hostname', 'db2 .example.com'], ['apikey', 'k-123456 '], ['sslServerCertificate', ' /certs/ca.pem']]) {
+    await assert.rejects(db2.connectionString({ ...base, [name]: bad }), (e) => {
+      assert.equal(e.code, 'IAMCORE_CONFIG');
+      assert.match(e.message, new RegExp(`'${name}'`));
+      assert.ok(!e.message.includes('k-123456'));
+      return true;
+    });
+  }
+  const s = await db2.connectionString({ ...base, sslServerCertificate: '/certs/Db2 CA.pem' });
+  assert.equal(
+    s,
+    'DATABASE=bludb;HOSTNAME=db2.example.com;PORT=30376;PROTOCOL=TCPIP;Security=SSL;Authentication=GSSPLUGIN;' +
+      'SSLServerCertificate=/certs/Db2 CA.pem;APIKEY=k-123456',
+  );
+});

@@ -64,6 +64,9 @@ def test_exactly_one_credential(iam):
         ("database", "bludb;UID=admin"),
         ("database", ""),
         ("database", " bludb"),
+        ("database", "blu db"),
+        ("apikey", "good key"),
+        ("ssl_server_certificate", " /certs/ca.pem"),
         ("database", "{bludb}"),
         ("hostname", "host;Security=NONE"),
         ("hostname", "db2 server"),
@@ -86,6 +89,13 @@ def test_values_that_would_change_the_string_are_refused(field, value, assert_se
     if len(value) > 3:
         assert_secret_free(message, value, where="the error")
     assert info.value.code == "config"
+
+
+def test_a_certificate_path_may_hold_spaces():
+    text = db2.connection_string(
+        "bludb", HOST, 50001, apikey="k-123456", ssl_server_certificate="/certs/Db2 CA.pem"
+    )
+    assert text.endswith(";Authentication=GSSPLUGIN;SSLServerCertificate=/certs/Db2 CA.pem;APIKEY=k-123456")
 
 
 @pytest.mark.parametrize("port", [0, 65536, -1, "", "5000x", "٣٣"])
