@@ -241,9 +241,8 @@ void iam_auth_free(iam_auth *a)
 }
 
 int iam_auth_post_form(iam_auth *a, const iam_buf *form, const char *what,
-                       const char *const *secrets,
-                       size_t secret_count, char **refresh_token, iam_token **out,
-                       iam_error *err)
+                       const char *const *secrets, size_t secret_count, char **refresh_token,
+                       iam_token **out, iam_error *err)
 {
     iam_token_request req = {
         .method = "POST",
@@ -327,10 +326,14 @@ iam_status iam_auth_new(iam_auth **out, iam_auth_type type, const iam_config *cf
         return iam_error_set(err, IAM_E_NOMEM, "out of memory");
     }
     int oom = 0;
-    if (type != IAM_AUTH_VPC) {
+    /* The assume grant's client credentials and scope are its inner step's;
+     * the metadata service takes none. */
+    if (type == IAM_AUTH_IAM || type == IAM_AUTH_CONTAINER) {
         a->client_id = iam_dup_given(cfg->client_id, &oom);
         a->client_secret = iam_dup_given(cfg->client_secret, &oom);
         a->scope = iam_dup_given(cfg->scope, &oom);
+    }
+    if (type != IAM_AUTH_VPC) {
         a->token_url = iam_token_url(iam_given(cfg->url) ? cfg->url : IAM_DEFAULT_URL);
         oom |= !a->token_url;
     }

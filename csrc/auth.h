@@ -68,9 +68,8 @@ int iam_auth_assume_fetch(iam_auth *a, iam_token **out, iam_error *err);
 /* POST a form to a->token_url with a->header_lines; `what` names the request in
  * errors (NULL: "IAM token request"). */
 int iam_auth_post_form(iam_auth *a, const iam_buf *form, const char *what,
-                       const char *const *secrets,
-                       size_t secret_count, char **refresh_token, iam_token **out,
-                       iam_error *err);
+                       const char *const *secrets, size_t secret_count, char **refresh_token,
+                       iam_token **out, iam_error *err);
 
 /* Non-zero when s starts or ends with a curly bracket or a quote: a value
  * pasted with its JSON punctuation. */

@@ -113,7 +113,7 @@ static int identity_token(iam_auth *a, iam_token **out, iam_error *err)
         .header_count = a->header_count,
         .body = &body,
         .what = "VPC instance identity token request",
-        .times = IAM_TIMES_VPC,
+        .times = IAM_TIMES_NONE,
     };
     int rc = iam_request_send(a->http, &req, out, err);
     iam_buf_free(&body);

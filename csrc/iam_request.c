@@ -78,7 +78,9 @@ int iam_parse_token_body(const char *body, size_t len, int64_t now_s, iam_token_
     int has_expires_in = iam_json_int(root, "expires_in", &expires_in) == 0 && expires_in > 0;
     int is_jwt = iam_jwt_claims(token, tlen, &jwt_iat, &jwt_exp) == 0;
 
-    if (has_expiration && has_created) {
+    if (times == IAM_TIMES_NONE) {
+        exp = iat = now_s;
+    } else if (has_expiration && has_created) {
         exp = expiration;
         iat = created;
     } else if (has_expiration && has_expires_in) {

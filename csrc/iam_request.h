@@ -8,7 +8,8 @@
 /* Which fields of a 2xx body date the token. */
 typedef enum iam_token_times {
     IAM_TIMES_IAM, /* IAM: `expiration` (epoch seconds) and `expires_in`              */
-    IAM_TIMES_VPC  /* VPC metadata: RFC 3339 `expires_at` / `created_at`, `expires_in` */
+    IAM_TIMES_VPC, /* VPC metadata: RFC 3339 `expires_at` / `created_at`, `expires_in` */
+    IAM_TIMES_NONE /* used once, at once (the VPC identity token): no expiry needed */
 } iam_token_times;
 
 /* One token request: what to send, how to read the answer. */

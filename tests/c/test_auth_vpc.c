@@ -243,7 +243,8 @@ static void malformed_answers_are_parse_errors(void)
     reset();
     enqueue("{\"responses\":[{\"endpoint\":\"vpc-token\",\"body\":\"{not json\"},"
             "{\"endpoint\":\"vpc-token\",\"json\":{\"expires_in\":300}},"
-            "{\"endpoint\":\"vpc-iam-token\",\"body\":\"[1]\"}]}");
+            "{\"endpoint\":\"vpc-iam-token\",\"body\":\"[1]\"},"
+            "{\"endpoint\":\"vpc-iam-token\",\"json\":{\"access_token\":\"opaque-x\"}}]}");
     iam_config c = IAM_CONFIG_INIT;
     c.url = http_url;
     iam_auth *a = make(&c);
@@ -254,6 +255,8 @@ static void malformed_answers_are_parse_errors(void)
     CHECK(strstr(err.message, "access_token") != NULL);
     CHECK_EQ_INT(fetch(a, &err), IAM_E_PARSE); /* step 1 real, step 2 not an object */
     CHECK_EQ_INT(endpoint_count("vpc-iam-token"), 1);
+    CHECK_EQ_INT(fetch(a, &err), IAM_E_PARSE); /* an IAM token nothing dates */
+    CHECK(strstr(err.message, "expires_at or expires_in") != NULL);
     CHECK_EQ_INT(fetch(a, &err), IAM_OK);
     iam_auth_free(a);
 }
@@ -275,6 +278,24 @@ static void unreachable_metadata_service_is_a_transport_error(void)
     c.timeout_ms = 600;
     a = make(&c);
     CHECK_EQ_INT(fetch(a, &err), IAM_E_TIMEOUT);
+    iam_auth_free(a);
+}
+
+/* The identity token is used at once: an answer without expiry fields will do. */
+static void an_undated_identity_token_is_accepted(void)
+{
+    reset();
+    enqueue("{\"responses\":[{\"endpoint\":\"vpc-token\",\"json\":{\"access_token\":"
+            "\"identity-opaque-1\"}},{\"endpoint\":\"vpc-iam-token\",\"token\":true}]}");
+    iam_config c = IAM_CONFIG_INIT;
+    c.url = http_url;
+    iam_auth *a = make(&c);
+    iam_error err;
+    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    cJSON *all = requests_of("vpc-iam-token");
+    CHECK_SECRET_EQ(request_str(request_at(all, -1), "headers", "authorization"),
+                    "Bearer identity-opaque-1");
+    cJSON_Delete(all);
     iam_auth_free(a);
 }
 
@@ -357,6 +378,7 @@ int main(void)
     RUN(each_step_reports_its_own_error);
     RUN(malformed_answers_are_parse_errors);
     RUN(unreachable_metadata_service_is_a_transport_error);
+    RUN(an_undated_identity_token_is_accepted);
     RUN(the_identity_token_never_shows_in_errors);
     RUN(concurrent_callers_share_one_request_per_step);
     curl_global_cleanup();
