@@ -5,7 +5,6 @@
 #include "auth.h"
 #include "error.h"
 #include "iam_request.h"
-#include "token.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -20,8 +19,25 @@ const char *iam_auth_type_name(iam_auth_type type)
     switch (type) {
     case IAM_AUTH_IAM: return "iam";
     case IAM_AUTH_CONTAINER: return "container";
+    case IAM_AUTH_VPC: return "vpc";
+    case IAM_AUTH_IAM_ASSUME: return "iamAssume";
     default: return "unknown";
     }
+}
+
+int iam_given(const char *s)
+{
+    return s && *s;
+}
+
+char *iam_dup_given(const char *s, int *oom)
+{
+    if (!iam_given(s))
+        return NULL;
+    char *copy = iam_strdup(s);
+    if (!copy)
+        *oom = 1;
+    return copy;
 }
 
 int iam_has_bad_edges(const char *s)
@@ -108,9 +124,26 @@ static int user_sets(const iam_config *cfg, const char *name)
     return 0;
 }
 
-/* Content-Type, Accept, Basic auth (client id and secret), then the user's
- * headers; a user header replaces ours of the same name. */
-static int build_headers(iam_auth *a, const iam_config *cfg)
+/* What a grant's requests carry besides the user's headers. */
+typedef struct header_plan {
+    const char *content_type;
+    int basic_auth;       /* client id and secret as Basic authorization */
+    int metadata_flavor;  /* Metadata-Flavor: ibm (VPC metadata service) */
+} header_plan;
+
+static header_plan plan_for(iam_auth_type type)
+{
+    header_plan p = {"application/x-www-form-urlencoded", 1, 0};
+    if (type == IAM_AUTH_VPC)
+        p = (header_plan){"application/json", 0, 1};
+    else if (type == IAM_AUTH_IAM_ASSUME)
+        p.basic_auth = 0; /* the assume grant takes no client credentials */
+    return p;
+}
+
+/* Content-Type, Accept, Basic auth (client id and secret) or Metadata-Flavor,
+ * then the user's headers; a user header replaces ours of the same name. */
+static int build_headers(iam_auth *a, const iam_config *cfg, header_plan plan)
 {
     /* Up to three of ours, the user's, and a NULL end marker. */
     a->header_lines = calloc(cfg->header_count + 4, sizeof *a->header_lines);
@@ -119,11 +152,14 @@ static int build_headers(iam_auth *a, const iam_config *cfg)
     char **l = a->header_lines;
     size_t n = 0;
     if (!user_sets(cfg, "Content-Type") &&
-        !(l[n++] = iam_strdup("Content-Type: application/x-www-form-urlencoded")))
+        !(l[n++] = header_line("Content-Type", plan.content_type)))
         return -1;
     if (!user_sets(cfg, "Accept") && !(l[n++] = iam_strdup("Accept: application/json")))
         return -1;
-    if (a->client_id && !user_sets(cfg, "Authorization")) {
+    if (plan.metadata_flavor && !user_sets(cfg, "Metadata-Flavor") &&
+        !(l[n++] = iam_strdup("Metadata-Flavor: ibm")))
+        return -1;
+    if (plan.basic_auth && a->client_id && !user_sets(cfg, "Authorization")) {
         size_t plen = strlen(a->client_id) + strlen(a->client_secret) + 1;
         size_t blen = 6 + 4 * ((plen + 2) / 3) + 1; /* "Basic " + base64 + NUL */
         char *pair = malloc(plen + 1);
@@ -155,14 +191,21 @@ static void auth_destroy(iam_auth *a)
 {
     iam_token_cache_destroy(&a->cache);
     iam_http_free(a->http);
+    iam_auth_free(a->inner);
     iam_secret_free(a->apikey);
     iam_secret_free(a->client_secret);
+    iam_secret_free(a->refresh_token);
+    if (a->refresh_mode)
+        pthread_mutex_destroy(&a->refresh_mu);
     free(a->client_id);
     free(a->scope);
     free(a->iam_profile_name);
     free(a->iam_profile_id);
     free(a->iam_profile_crn);
+    free(a->iam_account_id);
     free(a->cr_token_filename);
+    free(a->vpc_identity_url);
+    free(a->vpc_iam_url);
     free(a->token_url);
     if (a->header_lines) {
         for (size_t i = 0; a->header_lines[i]; i++) /* NULL-terminated, even half built */
@@ -197,29 +240,67 @@ void iam_auth_free(iam_auth *a)
         auth_release(a);
 }
 
-/* The token cache's fetch: build the grant's form, POST it, parse the answer. */
+int iam_auth_post_form(iam_auth *a, const iam_buf *form, const char *what,
+                       const char *const *secrets, size_t secret_count, char **refresh_token,
+                       iam_token **out, iam_error *err)
+{
+    iam_token_request req = {
+        .method = "POST",
+        .url = a->token_url,
+        .header_lines = (const char *const *)a->header_lines,
+        .header_count = a->header_count,
+        .body = form,
+        .what = what ? what : "IAM token request",
+        .secrets = secrets,
+        .secret_count = secret_count,
+        .times = IAM_TIMES_IAM,
+        .refresh_token = refresh_token,
+    };
+    return iam_request_send(a->http, &req, out, err);
+}
+
+/* The token cache's fetch: the grant's request(s). */
 static int auth_fetch(void *p, iam_cache_item **out, iam_error *err)
 {
     iam_auth *a = p;
     iam_token *token = NULL;
-    iam_buf form = {0};
-    char *cr_token = NULL;
-    int rc = a->type == IAM_AUTH_IAM ? iam_auth_iam_form(a, &form, err)
-                                     : iam_auth_container_form(a, &form, &cr_token, err);
-    if (rc == IAM_OK) {
-        const char *secrets[] = {a->apikey, a->client_secret, cr_token};
-        rc = iam_request_token(a->http, a->token_url, (const char *const *)a->header_lines,
-                               a->header_count, &form, secrets, 3, &token, err);
+    int rc;
+    switch (a->type) {
+    case IAM_AUTH_IAM: rc = iam_auth_iam_fetch(a, &token, err); break;
+    case IAM_AUTH_CONTAINER: rc = iam_auth_container_fetch(a, &token, err); break;
+    case IAM_AUTH_VPC: rc = iam_auth_vpc_fetch(a, &token, err); break;
+    case IAM_AUTH_IAM_ASSUME: rc = iam_auth_assume_fetch(a, &token, err); break;
+    default: rc = iam_error_set(err, IAM_E_INTERNAL, "unknown authenticator type"); break;
+    }
+    if (rc != IAM_OK && token) {
+        iam_token_release(token);
+        token = NULL;
     }
     *out = token ? &token->base : NULL;
-    iam_buf_free(&form);
-    iam_secret_free(cr_token);
     return rc;
 }
 
-static char *dup_nonempty(const char *s)
+static int check_type(iam_auth_type type, const iam_config *cfg, iam_error *err)
 {
-    return s && *s ? iam_strdup(s) : NULL;
+    switch (type) {
+    case IAM_AUTH_IAM: return iam_auth_iam_check(cfg, err);
+    case IAM_AUTH_CONTAINER: return iam_auth_container_check(cfg, err);
+    case IAM_AUTH_VPC: return iam_auth_vpc_check(cfg, err);
+    case IAM_AUTH_IAM_ASSUME: return iam_auth_assume_check(cfg, err);
+    default: return iam_error_set(err, IAM_E_CONFIG, "unknown authenticator type %d", (int)type);
+    }
+}
+
+/* Copy the grant's own fields: IAM_OK, IAM_E_NOMEM, or another status with err
+ * filled in. */
+static int init_type(iam_auth *a, const iam_config *cfg, iam_error *err)
+{
+    switch (a->type) {
+    case IAM_AUTH_IAM: return iam_auth_iam_init(a, cfg);
+    case IAM_AUTH_CONTAINER: return iam_auth_container_init(a, cfg);
+    case IAM_AUTH_VPC: return iam_auth_vpc_init(a, cfg);
+    default: return iam_auth_assume_init(a, cfg, err);
+    }
 }
 
 iam_status iam_auth_new(iam_auth **out, iam_auth_type type, const iam_config *cfg,
@@ -230,14 +311,8 @@ iam_status iam_auth_new(iam_auth **out, iam_auth_type type, const iam_config *cf
     if (!cfg)
         return iam_error_set(err, IAM_E_CONFIG, "no configuration given");
     int rc = check_common(cfg, err);
-    if (rc == IAM_OK) {
-        if (type == IAM_AUTH_IAM)
-            rc = iam_auth_iam_check(cfg, err);
-        else if (type == IAM_AUTH_CONTAINER)
-            rc = iam_auth_container_check(cfg, err);
-        else
-            rc = iam_error_set(err, IAM_E_CONFIG, "unknown authenticator type %d", (int)type);
-    }
+    if (rc == IAM_OK)
+        rc = check_type(type, cfg, err);
     if (rc != IAM_OK)
         return rc;
 
@@ -250,17 +325,18 @@ iam_status iam_auth_new(iam_auth **out, iam_auth_type type, const iam_config *cf
         free(a);
         return iam_error_set(err, IAM_E_NOMEM, "out of memory");
     }
-    a->apikey = type == IAM_AUTH_IAM ? iam_strdup(cfg->apikey) : NULL;
-    a->client_id = dup_nonempty(cfg->client_id);
-    a->client_secret = dup_nonempty(cfg->client_secret);
-    a->scope = dup_nonempty(cfg->scope);
-    if (type == IAM_AUTH_CONTAINER) {
-        a->iam_profile_name = dup_nonempty(cfg->iam_profile_name);
-        a->iam_profile_id = dup_nonempty(cfg->iam_profile_id);
-        a->iam_profile_crn = dup_nonempty(cfg->iam_profile_crn);
-        a->cr_token_filename = dup_nonempty(cfg->cr_token_filename);
+    int oom = 0;
+    /* The assume grant's client credentials and scope are its inner step's;
+     * the metadata service takes none. */
+    if (type == IAM_AUTH_IAM || type == IAM_AUTH_CONTAINER) {
+        a->client_id = iam_dup_given(cfg->client_id, &oom);
+        a->client_secret = iam_dup_given(cfg->client_secret, &oom);
+        a->scope = iam_dup_given(cfg->scope, &oom);
     }
-    a->token_url = iam_token_url(cfg->url && *cfg->url ? cfg->url : IAM_DEFAULT_URL);
+    if (type != IAM_AUTH_VPC) {
+        a->token_url = iam_token_url(iam_given(cfg->url) ? cfg->url : IAM_DEFAULT_URL);
+        oom |= !a->token_url;
+    }
     char *ua = user_agent(type, cfg->user_agent_extra);
     iam_http_options ho = {
         .ca_file = cfg->ca_file,
@@ -275,12 +351,15 @@ iam_status iam_auth_new(iam_auth **out, iam_auth_type type, const iam_config *cf
                                                       : IAM_DEFAULT_MAX_RESPONSE_BYTES,
         .user_agent = ua,
     };
-    int missing = (type == IAM_AUTH_IAM && !a->apikey) || (cfg->client_id && *cfg->client_id && !a->client_id) ||
-                  !a->token_url || !ua || build_headers(a, cfg) != 0;
-    if (!missing)
+    int init = oom || !ua ? IAM_E_NOMEM : init_type(a, cfg, err);
+    if (init == IAM_OK && build_headers(a, cfg, plan_for(type)) != 0)
+        init = IAM_E_NOMEM;
+    if (init == IAM_OK)
         rc = iam_http_new(&a->http, &ho, err);
-    else
+    else if (init == IAM_E_NOMEM)
         rc = iam_error_set(err, IAM_E_NOMEM, "out of memory");
+    else
+        rc = init;
     free(ua);
     if (rc != IAM_OK) {
         auth_destroy(a);

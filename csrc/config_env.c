@@ -9,6 +9,7 @@
 /* POSIX functions (clock_gettime, strncasecmp, …) under -std=c11. */
 #define _GNU_SOURCE
 #include "iamcore_env.h"
+#include "auth.h" /* iam_vpc_version_valid */
 #include "credentials_file.h"
 #include "error.h"
 #include "json.h"
@@ -430,6 +431,37 @@ static int check_client_pair(const checker *c, iam_error *err)
     return IAM_OK;
 }
 
+/* Values the authenticators would refuse, reported with the property's name. */
+static int check_values(const checker *c, iam_error *err)
+{
+    static const enum prop no_edges[] = {P_APIKEY, P_REFRESH_TOKEN, P_CLIENT_ID, P_CLIENT_SECRET,
+                                         P_USERNAME, P_PASSWORD};
+    char *const *v = c->v;
+    for (size_t i = 0; i < sizeof no_edges / sizeof no_edges[0]; i++) {
+        const char *s = v[no_edges[i]];
+        size_t n = s ? strlen(s) : 0;
+        if (n && (strchr("{}\"", s[0]) || strchr("{}\"", s[n - 1])))
+            return iam_error_set(err, IAM_E_CONFIG, "%s: %s must not start or end with a curly "
+                                 "bracket or a quote", c->where, prop_names[no_edges[i]]);
+    }
+    const char *url = v[P_AUTH_URL];
+    if (url && ((strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0) ||
+                strpbrk(url, " \r\n\t")))
+        return iam_error_set(err, IAM_E_CONFIG,
+                             "%s: AUTH_URL must start with https:// or http:// and contain no "
+                             "white space", c->where);
+    if (c->type == T_VPC && v[P_VPC_IMS_VERSION] && !iam_vpc_version_valid(v[P_VPC_IMS_VERSION]))
+        return iam_error_set(err, IAM_E_CONFIG, "%s: VPC_IMS_VERSION must be a date YYYY-MM-DD, "
+                             IAM_VPC_DEFAULT_VERSION " or later", c->where);
+    if (c->type == T_BEARER_TOKEN && strpbrk(v[P_BEARER_TOKEN], "\r\n"))
+        return iam_error_set(err, IAM_E_CONFIG, "%s: BEARER_TOKEN must not contain a line break",
+                             c->where);
+    if (c->type == T_BASIC && strchr(v[P_USERNAME], ':'))
+        return iam_error_set(err, IAM_E_CONFIG, "%s: USERNAME must not contain a colon (':' "
+                             "separates it from the password in Basic authorization)", c->where);
+    return IAM_OK;
+}
+
 static int check_required(const checker *c, iam_error *err)
 {
     char *const *v = c->v;
@@ -453,6 +485,10 @@ static int check_required(const checker *c, iam_error *err)
             return iam_error_set(err, IAM_E_CONFIG,
                                  "%s: auth type vpc takes IAM_PROFILE_CRN or IAM_PROFILE_ID, "
                                  "not both", c->where);
+        if (v[P_IAM_PROFILE_NAME])
+            return iam_error_set(err, IAM_E_CONFIG,
+                                 "%s: auth type vpc takes IAM_PROFILE_CRN or IAM_PROFILE_ID, "
+                                 "not IAM_PROFILE_NAME", c->where);
         return IAM_OK;
     case T_IAM_ASSUME: {
         if (!v[P_APIKEY])
@@ -467,7 +503,10 @@ static int check_required(const checker *c, iam_error *err)
                                  "IAM_PROFILE_ID or IAM_PROFILE_NAME", c->where);
         if (v[P_IAM_PROFILE_NAME] && !v[P_IAM_ACCOUNT_ID])
             return missing(c, err, "IAM_ACCOUNT_ID with IAM_PROFILE_NAME");
-        return IAM_OK;
+        if (!v[P_IAM_PROFILE_NAME] && v[P_IAM_ACCOUNT_ID])
+            return iam_error_set(err, IAM_E_CONFIG, "%s: auth type iamAssume takes "
+                                 "IAM_ACCOUNT_ID only with IAM_PROFILE_NAME", c->where);
+        return check_client_pair(c, err);
     }
     case T_BEARER_TOKEN:
         if (!v[P_BEARER_TOKEN])
@@ -514,7 +553,8 @@ static int resolve_type(const loader *ld, const char *source, enum auth_type *ty
         c.defaulted = c.type == T_CONTAINER;
     }
     *type = c.type;
-    return check_required(&c, err);
+    int rc = check_required(&c, err);
+    return rc == IAM_OK ? check_values(&c, err) : rc;
 }
 
 static void make_prefix(loader *ld, const char *service)
@@ -655,32 +695,56 @@ iam_status iam_env_fill_config(const iam_env_properties *p, iam_config *cfg, iam
                              cfg->version);
     char *const *v = p->values;
     iam_auth_type t;
-    if (p->auth_type == T_IAM) {
-        if (!v[P_APIKEY])
-            return iam_error_set(err, IAM_E_CONFIG,
-                                 "auth type iam with REFRESH_TOKEN and no APIKEY: the refresh "
-                                 "token grant is not supported yet; give APIKEY");
-        t = IAM_AUTH_IAM;
-    } else if (p->auth_type == T_CONTAINER) {
-        t = IAM_AUTH_CONTAINER;
-    } else {
+    switch (p->auth_type) {
+    case T_IAM: t = IAM_AUTH_IAM; break;
+    case T_CONTAINER: t = IAM_AUTH_CONTAINER; break;
+    case T_VPC: t = IAM_AUTH_VPC; break;
+    case T_IAM_ASSUME: t = IAM_AUTH_IAM_ASSUME; break;
+    default:
         return iam_error_set(err, IAM_E_CONFIG,
-                             "auth type %s has no iamcore authenticator (iam and container "
-                             "have); read its properties with iam_env_property",
+                             "auth type %s has no iamcore token authenticator (iam, container, "
+                             "vpc and iamAssume have); read its properties with iam_env_property",
                              auth_types[p->auth_type]);
     }
-    int iam = t == IAM_AUTH_IAM;
-    cfg->apikey = iam ? v[P_APIKEY] : NULL;
-    cfg->iam_profile_name = iam ? NULL : v[P_IAM_PROFILE_NAME];
+    int iam = t == IAM_AUTH_IAM, container = t == IAM_AUTH_CONTAINER, vpc = t == IAM_AUTH_VPC,
+        assume = t == IAM_AUTH_IAM_ASSUME;
+    cfg->apikey = iam || assume ? v[P_APIKEY] : NULL;
+    cfg->refresh_token = iam && !v[P_APIKEY] ? v[P_REFRESH_TOKEN] : NULL; /* APIKEY wins */
+    cfg->iam_profile_name = container || assume ? v[P_IAM_PROFILE_NAME] : NULL;
     cfg->iam_profile_id = iam ? NULL : v[P_IAM_PROFILE_ID];
     cfg->iam_profile_crn = iam ? NULL : v[P_IAM_PROFILE_CRN];
-    cfg->cr_token_filename = iam ? NULL : v[P_CR_TOKEN_FILENAME];
+    cfg->iam_account_id = assume ? v[P_IAM_ACCOUNT_ID] : NULL;
+    cfg->cr_token_filename = container ? v[P_CR_TOKEN_FILENAME] : NULL;
+    cfg->vpc_ims_version = vpc ? v[P_VPC_IMS_VERSION] : NULL;
     cfg->url = v[P_AUTH_URL];
-    cfg->client_id = v[P_CLIENT_ID];
-    cfg->client_secret = v[P_CLIENT_SECRET];
-    cfg->scope = v[P_SCOPE];
+    cfg->client_id = vpc ? NULL : v[P_CLIENT_ID];
+    cfg->client_secret = vpc ? NULL : v[P_CLIENT_SECRET];
+    cfg->scope = vpc ? NULL : v[P_SCOPE];
     cfg->disable_ssl_verification = iam_env_property_bool(p, "AUTH_DISABLE_SSL");
     if (type)
         *type = t;
     return IAM_OK;
+}
+
+iam_status iam_env_auth_new(iam_auth **out, const iam_env_properties *p, const iam_config *base,
+                            iam_error *err)
+{
+    if (!out)
+        return iam_error_set(err, IAM_E_CONFIG, "no place for the result (out is NULL)");
+    *out = NULL;
+    iam_config cfg = IAM_CONFIG_INIT;
+    if (base)
+        cfg = *base;
+    iam_auth_type type;
+    int rc = iam_env_fill_config(p, &cfg, &type, err);
+    if (rc != IAM_OK)
+        return rc;
+    rc = iam_auth_new(out, type, &cfg, err);
+    if (rc == IAM_E_CONFIG && err) {
+        /* Say where the configuration came from; the message never holds a value. */
+        char reason[sizeof err->message];
+        memcpy(reason, err->message, sizeof reason);
+        iam_error_set(err, IAM_E_CONFIG, "service configuration from %s: %s", p->source, reason);
+    }
+    return rc;
 }

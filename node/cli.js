@@ -430,20 +430,8 @@ async function cmdToken(options, env, out) {
   const kind = tokenKind(options);
   let auth;
   if (kind === 'service') {
-    const factory = lib.getAuthenticatorFromEnvironment;
-    if (typeof factory !== 'function') {
-      throw errorWithCode(
-        "this version of iamcore cannot read a service's environment configuration",
-        'IAMCORE_INTERNAL',
-      );
-    }
     const name = options.service;
-    auth = factory(name);
-    if (auth === null || auth === undefined) {
-      throw configError(
-        `no configuration found for service ${name} (credentials file, environment variables, VCAP_SERVICES)`,
-      );
-    }
+    auth = lib.getAuthenticatorFromEnvironment(name);
     if (typeof auth.getToken !== 'function') {
       throw configError(
         `service ${name} is configured for the ${auth.authenticationType()} authenticator, which has no access token`,

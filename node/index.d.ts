@@ -91,9 +91,19 @@ export interface TokenAuthenticatorOptions {
   maxRetries?: number;
 }
 
-export interface IamAuthenticatorOptions extends TokenAuthenticatorOptions {
-  apikey: string;
-}
+/** Exactly one of `apikey` and `refreshToken`. */
+export type IamAuthenticatorOptions = TokenAuthenticatorOptions &
+  (
+    | { apikey: string; refreshToken?: undefined }
+    | {
+        apikey?: undefined;
+        /** An IAM refresh token; needs the clientId and clientSecret it was issued to.
+         * The newest refresh token IAM returns is kept for the next refresh. */
+        refreshToken: string;
+        clientId: string;
+        clientSecret: string;
+      }
+  );
 
 export interface ContainerAuthenticatorOptions extends TokenAuthenticatorOptions {
   iamProfileName?: string;
@@ -101,6 +111,36 @@ export interface ContainerAuthenticatorOptions extends TokenAuthenticatorOptions
   iamProfileCrn?: string;
   /** Compute-resource token file; default: the platform locations. */
   crTokenFilename?: string;
+}
+
+/** Options of the VPC instance authenticator (the metadata service takes no client credentials or scope). */
+export interface VpcInstanceAuthenticatorOptions {
+  /** At most one of iamProfileCrn / iamProfileId; neither: the instance's default trusted profile. */
+  iamProfileCrn?: string;
+  iamProfileId?: string;
+  /** The instance metadata service (default http://169.254.169.254). */
+  url?: string;
+  /** Metadata API version YYYY-MM-DD, from 2022-03-01 (the default); from 2025-08-26 on the /identity/v1/ paths are used. */
+  vpcImsVersion?: string;
+  /** Extra headers for both requests (not Authorization). */
+  headers?: Record<string, string>;
+  disableSslVerification?: boolean;
+  caFile?: string;
+  proxy?: string;
+  /** Milliseconds, for each of the two requests (default 30000). */
+  timeout?: number;
+  connectTimeout?: number;
+  maxRetries?: number;
+}
+
+/** Exactly one of iamProfileCrn, iamProfileId, iamProfileName (+ iamAccountId). */
+export interface IamAssumeAuthenticatorOptions extends TokenAuthenticatorOptions {
+  apikey: string;
+  iamProfileCrn?: string;
+  iamProfileId?: string;
+  iamProfileName?: string;
+  /** The account of iamProfileName; required with it, refused without it. */
+  iamAccountId?: string;
 }
 
 /** The request options authenticate() adds the Authorization header to. */
@@ -130,6 +170,61 @@ export declare class ContainerAuthenticator extends TokenAuthenticator {
   constructor(options: ContainerAuthenticatorOptions);
   authenticationType(): 'container';
 }
+
+export declare class VpcInstanceAuthenticator extends TokenAuthenticator {
+  constructor(options?: VpcInstanceAuthenticatorOptions);
+  authenticationType(): 'vpc';
+}
+
+export declare class IamAssumeAuthenticator extends TokenAuthenticator {
+  constructor(options: IamAssumeAuthenticatorOptions);
+  authenticationType(): 'iamAssume';
+}
+
+/** Sends a ready token: `Authorization: Bearer <bearerToken>` (not refreshed). */
+export declare class BearerTokenAuthenticator {
+  constructor(options: { bearerToken: string });
+  setBearerToken(bearerToken: string): void;
+  authenticate(requestOptions: AuthenticateOptions): Promise<void>;
+  authenticationType(): 'bearerToken';
+  /** Never the token. */
+  toJSON(): Record<string, unknown>;
+}
+
+/** `Authorization: Basic base64(username:password)`. */
+export declare class BasicAuthenticator {
+  constructor(options: { username: string; password: string });
+  readonly username: string;
+  authenticate(requestOptions: AuthenticateOptions): Promise<void>;
+  authenticationType(): 'basic';
+  /** The username, never the password. */
+  toJSON(): Record<string, unknown>;
+}
+
+/** No authentication: authenticate() resolves without touching the request. */
+export declare class NoAuthAuthenticator {
+  constructor();
+  authenticate(requestOptions: AuthenticateOptions): Promise<void>;
+  authenticationType(): 'noAuth';
+  toJSON(): Record<string, unknown>;
+}
+
+export type Authenticator =
+  | IamAuthenticator
+  | ContainerAuthenticator
+  | VpcInstanceAuthenticator
+  | IamAssumeAuthenticator
+  | BearerTokenAuthenticator
+  | BasicAuthenticator
+  | NoAuthAuthenticator;
+
+/**
+ * The authenticator configured for `serviceName` in the credentials file, the
+ * environment variables or VCAP_SERVICES (docs/environment.md). Throws an
+ * IamcoreError IAMCORE_CONFIG naming the property when the configuration is
+ * missing or invalid.
+ */
+export declare function getAuthenticatorFromEnvironment(serviceName: string): Authenticator;
 
 // ---------------------------------------------------------------- AWS
 

@@ -3,7 +3,10 @@
 // ElastiCache auth tokens from the iamcore C core (the AWS part is node/aws.js).
 //
 // The classes mirror IBM's node-sdk-core names (IamAuthenticator,
-// ContainerAuthenticator, authenticate(requestOptions), authenticationType()).
+// ContainerAuthenticator, VpcInstanceAuthenticator, IamAssumeAuthenticator,
+// BearerTokenAuthenticator, BasicAuthenticator, NoAuthAuthenticator,
+// getAuthenticatorFromEnvironment, authenticate(requestOptions),
+// authenticationType()).
 // The C core owns the token logic: one request in flight per authenticator,
 // refresh at 80 % of the lifetime on a background thread, a failed refresh keeps
 // the still-valid token. This file only adds the cheap cached path and promises:
@@ -16,8 +19,9 @@
 //   - only without a valid token does fetch() run the blocking C call on the
 //     libuv threadpool, and concurrent callers share that one pending promise.
 //
-// Secrets: the API key and the client secret are handed to the addon, which
-// copies them into the core and zeroes its copies; this object never keeps them.
+// Secrets: the API key, refresh token and client secret are handed to the addon,
+// which copies them into the core and zeroes its copies; this object never keeps
+// them.
 // Tokens live in private (#) fields, invisible to util.inspect and JSON.
 
 const path = require('node:path');
@@ -96,7 +100,8 @@ const COMMON_OPTIONS = [
   'connectTimeout',
   'maxRetries',
 ];
-const IAM_OPTIONS = ['apikey', ...COMMON_OPTIONS];
+const HTTP_OPTIONS = ['headers', 'disableSslVerification', 'caFile', 'proxy', 'timeout', 'connectTimeout', 'maxRetries'];
+const IAM_OPTIONS = ['apikey', 'refreshToken', ...COMMON_OPTIONS];
 const CONTAINER_OPTIONS = [
   'iamProfileName',
   'iamProfileId',
@@ -104,6 +109,9 @@ const CONTAINER_OPTIONS = [
   'crTokenFilename',
   ...COMMON_OPTIONS,
 ];
+// The metadata service takes no client credentials and no scope.
+const VPC_OPTIONS = ['iamProfileCrn', 'iamProfileId', 'url', 'vpcImsVersion', ...HTTP_OPTIONS];
+const ASSUME_OPTIONS = ['apikey', 'iamProfileCrn', 'iamProfileId', 'iamProfileName', 'iamAccountId', ...COMMON_OPTIONS];
 // Shown by util.inspect / toJSON. Never the API key, the client secret, header
 // values or a proxy URL (it may carry user:password).
 const PUBLIC_OPTIONS = new Set([
@@ -118,8 +126,14 @@ const PUBLIC_OPTIONS = new Set([
   'iamProfileName',
   'iamProfileId',
   'iamProfileCrn',
+  'iamAccountId',
   'crTokenFilename',
+  'vpcImsVersion',
 ]);
+
+// Marks the options of an authenticator built by getAuthenticatorFromEnvironment:
+// a module-private key, so user options can never take that path.
+const PREPARED = Symbol('prepared');
 
 function configError(message) {
   return new IamcoreError(message, ErrorCodes.CONFIG);
@@ -167,6 +181,13 @@ class TokenAuthenticator {
   constructor(type, options, names) {
     if (options === undefined || options === null) options = {};
     if (typeof options !== 'object') throw configError('options must be an object');
+    const prepared = options[PREPARED];
+    if (prepared !== undefined) {
+      // From the environment: the addon built the core object already.
+      this.#native = new addon.Authenticator(type, prepared.handle, this.#state);
+      this.#public = Object.freeze({ ...prepared.options });
+      return;
+    }
     const nativeOptions = { userAgentExtra: USER_AGENT_EXTRA };
     const shown = {};
     for (const name of names) {
@@ -288,10 +309,14 @@ class TokenAuthenticator {
 }
 
 /**
- * API-key grant (`urn:ibm:params:oauth:grant-type:apikey`).
+ * API-key grant (`urn:ibm:params:oauth:grant-type:apikey`), or the refresh-token
+ * grant with `refreshToken` instead of `apikey` (exactly one of the two; a
+ * refresh token needs the `clientId` and `clientSecret` it was issued to, and
+ * the newest refresh token IAM returns is kept for the next refresh).
  *
  *   new IamAuthenticator({ apikey, url, clientId, clientSecret, scope, headers,
  *                          disableSslVerification, caFile, proxy, timeout })
+ *   new IamAuthenticator({ refreshToken, clientId, clientSecret, ... })
  *
  * `timeout` is the total time of one token fetch in milliseconds, retries
  * included (default 30000). Throws an IamcoreError with code IAMCORE_CONFIG
@@ -329,12 +354,99 @@ class ContainerAuthenticator extends TokenAuthenticator {
   }
 }
 
+/**
+ * A VPC virtual server instance's trusted profile, through the instance metadata
+ * service: an instance identity token, exchanged for an IAM access token.
+ *
+ *   new VpcInstanceAuthenticator({ iamProfileCrn, iamProfileId, url,
+ *                                  vpcImsVersion, headers, timeout, ... })
+ *
+ * At most one of iamProfileCrn / iamProfileId (neither: the instance's default
+ * profile). `url` defaults to http://169.254.169.254; `vpcImsVersion` (the
+ * metadata API version, YYYY-MM-DD, default 2022-03-01) switches to the
+ * /identity/v1/ paths from 2025-08-26 on. `timeout` applies to each of the two
+ * requests.
+ */
+class VpcInstanceAuthenticator extends TokenAuthenticator {
+  constructor(options) {
+    super('vpc', options, VPC_OPTIONS);
+  }
+
+  authenticationType() {
+    return 'vpc';
+  }
+}
+
+/**
+ * An API-key token (cached and refreshed like any IAM token), exchanged with the
+ * assume grant for a token of a trusted profile.
+ *
+ *   new IamAssumeAuthenticator({ apikey, iamProfileCrn | iamProfileId |
+ *                                iamProfileName + iamAccountId, url, clientId,
+ *                                clientSecret, scope, headers, timeout, ... })
+ *
+ * clientId, clientSecret and scope apply to the API-key request only.
+ * invalidate() drops the assumed token; the API-key token stays cached.
+ */
+class IamAssumeAuthenticator extends TokenAuthenticator {
+  constructor(options) {
+    super('iamAssume', options, ASSUME_OPTIONS);
+  }
+
+  authenticationType() {
+    return 'iamAssume';
+  }
+}
+
+const simple = require('./simple-auth.js')({ configError, setAuthorization, RESOLVED });
+const { BearerTokenAuthenticator, BasicAuthenticator, NoAuthAuthenticator } = simple;
+
+const TOKEN_CLASSES = {
+  iam: IamAuthenticator,
+  container: ContainerAuthenticator,
+  vpc: VpcInstanceAuthenticator,
+  iamAssume: IamAssumeAuthenticator,
+};
+
+/**
+ * The authenticator configured for `serviceName` outside the program, as
+ * node-sdk-core's function of the same name: properties `<SERVICE>_<PROPERTY>`
+ * from the credentials file ($IBM_CREDENTIALS_FILE, ./ibm-credentials.env,
+ * ~/ibm-credentials.env), else the environment variables, else VCAP_SERVICES
+ * (the first that has any). A missing $IBM_CREDENTIALS_FILE falls through to
+ * the environment. Synchronous; throws an IamcoreError IAMCORE_CONFIG naming
+ * the property (never its value) when the configuration is missing or invalid.
+ *
+ * Reads the process environment as C sees it: in a worker thread, changes made
+ * to that worker's process.env are not visible.
+ */
+function getAuthenticatorFromEnvironment(serviceName) {
+  if (typeof serviceName !== 'string') throw configError("option 'serviceName' must be a string");
+  const found = addon.loadEnvironment(serviceName, USER_AGENT_EXTRA);
+  switch (found.type) {
+    case 'bearerToken':
+      return new BearerTokenAuthenticator({ bearerToken: found.bearerToken });
+    case 'basic':
+      return new BasicAuthenticator({ username: found.username, password: found.password });
+    case 'noAuth':
+      return new NoAuthAuthenticator();
+    default:
+      return new TOKEN_CLASSES[found.type]({ [PREPARED]: found });
+  }
+}
+
 const aws = Object.freeze(require('./aws.js')({ addon, IamcoreError, ErrorCodes }));
 const db2 = Object.freeze(require('./db2.js')({ IamcoreError, ErrorCodes }));
 
 module.exports = {
   IamAuthenticator,
   ContainerAuthenticator,
+  VpcInstanceAuthenticator,
+  IamAssumeAuthenticator,
+  BearerTokenAuthenticator,
+  BasicAuthenticator,
+  NoAuthAuthenticator,
+  getAuthenticatorFromEnvironment,
   RdsSigner: aws.RdsSigner,
   DsqlSigner: aws.DsqlSigner,
   aws,

@@ -4,6 +4,12 @@ import iamcore from './index.js';
 export const {
   IamAuthenticator,
   ContainerAuthenticator,
+  VpcInstanceAuthenticator,
+  IamAssumeAuthenticator,
+  BearerTokenAuthenticator,
+  BasicAuthenticator,
+  NoAuthAuthenticator,
+  getAuthenticatorFromEnvironment,
   RdsSigner,
   DsqlSigner,
   aws,

@@ -79,11 +79,14 @@ IAM_API const char *iam_version(void);
 /* ---------------------------------------------------------------- authenticators */
 
 typedef enum iam_auth_type {
-    IAM_AUTH_IAM = 1,       /* API key grant                                   */
-    IAM_AUTH_CONTAINER = 2  /* trusted profile + compute-resource token file   */
+    IAM_AUTH_IAM = 1,        /* API key or refresh token grant                  */
+    IAM_AUTH_CONTAINER = 2,  /* trusted profile + compute-resource token file   */
+    IAM_AUTH_VPC = 3,        /* VPC instance metadata: identity token, then IAM token */
+    IAM_AUTH_IAM_ASSUME = 4  /* API-key token, then the assume grant for a profile */
 } iam_auth_type;
 
-/* "iam", "container" — the names sdk-core's authentication_type() returns. */
+/* "iam", "container", "vpc", "iamAssume" — the names sdk-core's
+ * authentication_type() returns. */
 IAM_API const char *iam_auth_type_name(iam_auth_type type);
 
 typedef struct iam_header {
@@ -99,17 +102,32 @@ typedef struct iam_header {
 typedef struct iam_config {
     unsigned version;                /* IAM_CONFIG_VERSION                          */
 
-    /* IAM_AUTH_IAM */
+    /* IAM_AUTH_IAM: exactly one of apikey and refresh_token; a refresh token
+     * needs client_id and client_secret. IAM_AUTH_IAM_ASSUME: apikey. */
     const char *apikey;
+    const char *refresh_token;
 
-    /* IAM_AUTH_CONTAINER: at least one of the three profile fields */
+    /* The trusted profile.
+     *   IAM_AUTH_CONTAINER   at least one of name, id, crn (all given are sent)
+     *   IAM_AUTH_VPC         at most one of id, crn (none: the instance's default
+     *                        profile); no name
+     *   IAM_AUTH_IAM_ASSUME  exactly one of name, id, crn; name needs
+     *                        iam_account_id (and iam_account_id needs name) */
     const char *iam_profile_name;
     const char *iam_profile_id;
     const char *iam_profile_crn;
-    const char *cr_token_filename;   /* NULL: try the three platform defaults      */
+    const char *iam_account_id;
+    const char *cr_token_filename;   /* IAM_AUTH_CONTAINER; NULL: the three platform
+                                        defaults */
+    const char *vpc_ims_version;     /* IAM_AUTH_VPC: the metadata API `version`,
+                                        YYYY-MM-DD, at least 2022-03-01; NULL:
+                                        IAM_VPC_DEFAULT_VERSION. From 2025-08-26 on
+                                        the /identity/v1/ paths are used. */
 
-    /* common to every IBM grant */
-    const char *url;                 /* default "https://iam.cloud.ibm.com"         */
+    /* common to every IBM grant; IAM_AUTH_VPC ignores client_id, client_secret
+     * and scope (the metadata service takes none of them) */
+    const char *url;                 /* default "https://iam.cloud.ibm.com"; for
+                                        IAM_AUTH_VPC "http://169.254.169.254" */
     const char *client_id;           /* with client_secret: Basic auth             */
     const char *client_secret;
     const char *scope;
@@ -120,7 +138,8 @@ typedef struct iam_config {
     int disable_ssl_verification;    /* non-zero: do not verify the server (unsafe) */
     const char *ca_file;             /* PEM bundle to trust instead of the system's */
     const char *proxy;               /* overrides HTTPS_PROXY / NO_PROXY            */
-    long timeout_ms;                 /* total per token fetch, retries included; 0: 30000,
+    long timeout_ms;                 /* total per token request, retries included (the
+                                        two-step grants have it per step); 0: 30000,
                                         negative: IAM_E_CONFIG */
     long connect_timeout_ms;         /* per connection attempt; 0: 5000             */
     int max_retries;                 /* retries after the first attempt, at most 100;
@@ -136,6 +155,13 @@ typedef struct iam_config {
 
 /* Defaults, also used by the bindings' documentation. */
 #define IAM_DEFAULT_URL "https://iam.cloud.ibm.com"
+#define IAM_VPC_DEFAULT_URL "http://169.254.169.254"
+#define IAM_VPC_DEFAULT_VERSION "2022-03-01"
+/* The first metadata API version with the /identity/v1/token and
+ * /identity/v1/iam_tokens paths (earlier ones: /instance_identity/v1/...). */
+#define IAM_VPC_IDENTITY_PATHS_VERSION "2025-08-26"
+/* Lifetime asked for the VPC instance identity token (used once, at once). */
+#define IAM_VPC_IDENTITY_TOKEN_LIFETIME_S 300
 #define IAM_DEFAULT_TIMEOUT_MS 30000L
 #define IAM_DEFAULT_CONNECT_TIMEOUT_MS 5000L
 #define IAM_DEFAULT_MAX_RETRIES 3

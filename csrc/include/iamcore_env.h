@@ -76,12 +76,21 @@ typedef struct iam_env_properties iam_env_properties;
  *                CLIENT_ID and CLIENT_SECRET; CLIENT_ID and CLIENT_SECRET together
  *   container    IAM_PROFILE_NAME, IAM_PROFILE_ID or IAM_PROFILE_CRN;
  *                CLIENT_ID and CLIENT_SECRET together
- *   vpc          nothing; not both IAM_PROFILE_CRN and IAM_PROFILE_ID
+ *   vpc          nothing; not both IAM_PROFILE_CRN and IAM_PROFILE_ID, no
+ *                IAM_PROFILE_NAME
  *   iamAssume    APIKEY and exactly one of IAM_PROFILE_CRN, IAM_PROFILE_ID,
- *                IAM_PROFILE_NAME (which then needs IAM_ACCOUNT_ID)
+ *                IAM_PROFILE_NAME (which then needs IAM_ACCOUNT_ID, and
+ *                IAM_ACCOUNT_ID needs it); CLIENT_ID and CLIENT_SECRET together
  *   bearerToken  BEARER_TOKEN
  *   basic        USERNAME and PASSWORD
  *   noAuth       nothing
+ *
+ * Values refused (IAM_E_CONFIG naming the property, never showing the value):
+ * APIKEY, REFRESH_TOKEN, CLIENT_ID, CLIENT_SECRET, USERNAME or PASSWORD that
+ * starts or ends with '{', '}' or '"'; AUTH_URL not starting with http:// or
+ * https://, or containing white space; for vpc, a VPC_IMS_VERSION that is not a
+ * date YYYY-MM-DD from 2022-03-01 on; for bearerToken, a BEARER_TOKEN with a
+ * line break; for basic, a USERNAME with a ':'.
  *
  * No source with a property of the service: IAM_E_CONFIG "no configuration found
  * for service …" listing where it looked. service_name NULL, empty or longer
@@ -117,32 +126,45 @@ IAM_API const char *iam_env_source(const iam_env_properties *p);
 IAM_API void iam_env_properties_free(iam_env_properties *p);
 
 /*
- * Fill an iam_config for the types iamcore's authenticators implement, and set
- * *type (when type is not NULL) to IAM_AUTH_IAM or IAM_AUTH_CONTAINER.
+ * Fill an iam_config for the types iamcore's token authenticators implement,
+ * and set *type (when type is not NULL) to IAM_AUTH_IAM, IAM_AUTH_CONTAINER,
+ * IAM_AUTH_VPC or IAM_AUTH_IAM_ASSUME.
  *
  * cfg must have been initialised (IAM_CONFIG_INIT). These fields are
- * overwritten, NULL (or 0) when the property is absent:
- *   apikey              APIKEY                 (iam only)
- *   iam_profile_name    IAM_PROFILE_NAME       (container only)
- *   iam_profile_id      IAM_PROFILE_ID         (container only)
- *   iam_profile_crn     IAM_PROFILE_CRN        (container only)
- *   cr_token_filename   CR_TOKEN_FILENAME      (container only)
+ * overwritten, NULL (or 0) when the property is absent or does not apply:
+ *   apikey              APIKEY                 (iam, iamAssume)
+ *   refresh_token       REFRESH_TOKEN          (iam, only without APIKEY: the
+ *                                              API key wins when both are set)
+ *   iam_profile_name    IAM_PROFILE_NAME       (container, iamAssume)
+ *   iam_profile_id      IAM_PROFILE_ID         (container, vpc, iamAssume)
+ *   iam_profile_crn     IAM_PROFILE_CRN        (container, vpc, iamAssume)
+ *   iam_account_id      IAM_ACCOUNT_ID         (iamAssume)
+ *   cr_token_filename   CR_TOKEN_FILENAME      (container)
+ *   vpc_ims_version     VPC_IMS_VERSION        (vpc)
  *   url                 AUTH_URL
- *   client_id           CLIENT_ID
- *   client_secret       CLIENT_SECRET
- *   scope               SCOPE
+ *   client_id           CLIENT_ID              (all but vpc)
+ *   client_secret       CLIENT_SECRET          (all but vpc)
+ *   scope               SCOPE                  (all but vpc)
  *   disable_ssl_verification  AUTH_DISABLE_SSL ("true", case-insensitive → 1)
- * Fields of the other type are set to NULL; every other field (timeouts, proxy,
- * headers, …) is left as it is. The strings stay owned by p: keep p alive until
- * iam_auth_new has copied them.
+ * Every other field (timeouts, proxy, headers, …) is left as it is. The strings
+ * stay owned by p: keep p alive until iam_auth_new has copied them.
  *
- * IAM_E_CONFIG for the other auth types (vpc, iamAssume, bearerToken, basic,
- * noAuth — read their properties with iam_env_property), and for an iam
- * configuration with REFRESH_TOKEN but no APIKEY (the refresh-token grant is
- * not implemented yet). On failure cfg and *type are unchanged.
+ * IAM_E_CONFIG for bearerToken, basic and noAuth, which need no token service:
+ * read their properties with iam_env_property. On failure cfg and *type are
+ * unchanged.
  */
 IAM_API iam_status iam_env_fill_config(const iam_env_properties *p, iam_config *cfg,
                                        iam_auth_type *type, iam_error *err);
+
+/*
+ * iam_env_fill_config, then iam_auth_new: the authenticator p describes. base
+ * (may be NULL) supplies the fields iam_env_fill_config leaves alone: timeouts,
+ * proxy, ca_file, headers, user_agent_extra. A configuration error from
+ * iam_auth_new starts with "service configuration from <source>: ". p may be
+ * freed as soon as this returns.
+ */
+IAM_API iam_status iam_env_auth_new(iam_auth **out, const iam_env_properties *p,
+                                    const iam_config *base, iam_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /*
  * Module init. Exports:
  *   Authenticator        the IBM token authenticator class (authenticator.c)
+ *   loadEnvironment      a service's environment configuration (authenticator.c)
  *   RdsAuth              cached RDS tokens (rds.c)
  *   CredentialProvider, resolveCredentials, invalidateCredentials  (aws_provider.c)
  *   awsSign, resolveRegion                                          (aws_sign.c)

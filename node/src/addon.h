@@ -70,7 +70,7 @@ void iamnode_reject_napi_failure(napi_env env, napi_deferred deferred);
 /* An iam_config plus the owned memory its pointers refer to. */
 typedef struct iamnode_options {
     iam_config cfg;
-    char *strings[16];      /* every owned string option, zeroed and freed by _clear */
+    char *strings[24];      /* every owned string option, zeroed and freed by _clear */
     size_t string_count;
     iam_header *headers;    /* cfg.headers points here                              */
     char **header_strings;  /* names and values, 2 per header (2 * header_alloc)    */

@@ -4,8 +4,10 @@
  * iamnode_token_ops table, since both have the same shape.
  *
  *   new Authenticator(type, options, state)
- *       type     'iam' | 'container'
- *       options  the JS options (see options.c); secrets are copied, used, zeroed
+ *       type     'iam' | 'container' | 'vpc' | 'iamAssume'
+ *       options  the JS options (see options.c); secrets are copied, used, zeroed.
+ *                Or the `handle` loadEnvironment() returned: the authenticator
+ *                it holds is taken over (once).
  *       state    a Float64Array(2) shared with the JS layer, written by peek() and
  *                current(): [0] freshUntil (ms since the epoch), [1] generation
  *   peek()       -> generation of the valid cached token, 0 when none. Never blocks.
@@ -14,16 +16,24 @@
  *                   on the libuv threadpool; rejects with an IamcoreError.
  *   invalidate() -> drops the cached token.
  *
+ * loadEnvironment(serviceName, userAgentExtra) reads a service's configuration
+ * (iamcore_env.h) and returns { type, source, ... }: for the token types a
+ * `handle` (an external owning the iam_auth built from it) and the non-secret
+ * `options` for display; for bearerToken / basic the secret strings the JS
+ * classes need; nothing more for noAuth.
+ *
  * The token logic (single flight, refresh at 80 %, expiry) is the core's; this
  * file only converts values. A construction failure throws; the object is never
  * wrapped around a NULL handle.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "addon.h"
+#include "iamcore_env.h"
 
 typedef struct authenticator {
     void *handle;                 /* iam_auth * or iam_rds_auth *            */
@@ -87,14 +97,13 @@ static napi_status parse_type(napi_env env, napi_value value, iam_auth_type *out
 
     NAPI_TRY(napi_typeof(env, value, &t));
     if (t == napi_string) {
+        int type;
         NAPI_TRY(napi_get_value_string_utf8(env, value, buf, sizeof buf, &len));
-        if (strcmp(buf, "iam") == 0) {
-            *out = IAM_AUTH_IAM;
-            return napi_ok;
-        }
-        if (strcmp(buf, "container") == 0) {
-            *out = IAM_AUTH_CONTAINER;
-            return napi_ok;
+        for (type = IAM_AUTH_IAM; type <= IAM_AUTH_IAM_ASSUME; type++) {
+            if (strcmp(buf, iam_auth_type_name((iam_auth_type)type)) == 0) {
+                *out = (iam_auth_type)type;
+                return napi_ok;
+            }
         }
     }
     iamnode_throw_status(env, IAM_E_CONFIG, "unknown authenticator type");
@@ -150,6 +159,43 @@ napi_value iamnode_token_wrap(napi_env env, napi_value self, void *handle,
     return self;
 }
 
+/* What loadEnvironment() hands to JS: an authenticator waiting for its object. */
+typedef struct prepared_auth {
+    iam_auth *auth; /* NULL once taken by the constructor */
+} prepared_auth;
+
+static void prepared_finalize(napi_env env, void *data, void *hint)
+{
+    prepared_auth *p = data;
+    (void)env;
+    (void)hint;
+    if (p == NULL) return;
+    iam_auth_free(p->auth);
+    free(p);
+}
+
+/* The authenticator of a loadEnvironment() handle, taken over (or NULL with an
+ * exception pending). */
+static iam_auth *take_prepared(napi_env env, napi_value handle, iam_auth_type type)
+{
+    void *data = NULL;
+    prepared_auth *p;
+    iam_auth *auth;
+    napi_status st = napi_get_value_external(env, handle, &data);
+    if (st != napi_ok) {
+        iamnode_throw_napi_failure(env, st);
+        return NULL;
+    }
+    p = data;
+    if (p == NULL || p->auth == NULL || iam_auth_get_type(p->auth) != type) {
+        iamnode_throw_status(env, IAM_E_INTERNAL, "not an unused handle of this authenticator type");
+        return NULL;
+    }
+    auth = p->auth;
+    p->auth = NULL;
+    return auth;
+}
+
 static napi_value authenticator_new(napi_env env, napi_callback_info info)
 {
     size_t argc = 3;
@@ -175,6 +221,15 @@ static napi_value authenticator_new(napi_env env, napi_callback_info info)
     st = get_state_array(env, argv[2], &state);
     if (st != napi_ok) return iamnode_throw_napi_failure(env, st);
 
+    {
+        napi_valuetype t;
+        st = napi_typeof(env, argv[1], &t);
+        if (st != napi_ok) return iamnode_throw_napi_failure(env, st);
+        if (t == napi_external) {
+            auth = take_prepared(env, argv[1], type);
+            return auth != NULL ? iamnode_token_wrap(env, self, auth, &IBM_OPS, argv[2]) : NULL;
+        }
+    }
     st = iamnode_options_read(env, argv[1], &opts);
     if (st != napi_ok) {
         iamnode_options_clear(&opts);
@@ -464,7 +519,177 @@ napi_status iamnode_token_class_define(napi_env env, napi_value exports, const c
     return napi_set_named_property(env, exports, name, cls);
 }
 
+/* ------------------------------------------------------------ loadEnvironment */
+
+/* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF):
+ * V8 would silently replace anything else, changing a credential. */
+static int valid_utf8(const unsigned char *s)
+{
+    while (*s) {
+        unsigned c = *s++;
+        int more;
+        unsigned cp, min;
+        if (c < 0x80) continue;
+        if ((c & 0xE0) == 0xC0) { more = 1; cp = c & 0x1F; min = 0x80; }
+        else if ((c & 0xF0) == 0xE0) { more = 2; cp = c & 0x0F; min = 0x800; }
+        else if ((c & 0xF8) == 0xF0) { more = 3; cp = c & 0x07; min = 0x10000; }
+        else return 0;
+        while (more--) {
+            if ((*s & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (*s++ & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    }
+    return 1;
+}
+
+/* obj[key] = the property `name` when set. A value that is not UTF-8 throws
+ * IAMCORE_CONFIG naming the property. */
+static napi_status set_property(napi_env env, napi_value obj, const char *key,
+                                const iam_env_properties *p, const char *name)
+{
+    napi_value v;
+    const char *value = iam_env_property(p, name);
+    if (value == NULL) return napi_ok;
+    if (!valid_utf8((const unsigned char *)value)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the value of %s is not valid UTF-8 text", name);
+        iamnode_throw_status(env, IAM_E_CONFIG, msg);
+        return napi_pending_exception;
+    }
+    NAPI_TRY(napi_create_string_utf8(env, value, NAPI_AUTO_LENGTH, &v));
+    return napi_set_named_property(env, obj, key, v);
+}
+
+static napi_status set_text(napi_env env, napi_value obj, const char *key, const char *value)
+{
+    napi_value v;
+    if (value == NULL || value[0] == '\0') return napi_ok;
+    NAPI_TRY(napi_create_string_utf8(env, value, NAPI_AUTO_LENGTH, &v));
+    return napi_set_named_property(env, obj, key, v);
+}
+
+/* The non-secret options of a configuration, under their JS names. */
+static napi_status display_options(napi_env env, const iam_config *cfg, napi_value *out)
+{
+    napi_value obj, v;
+    NAPI_TRY(napi_create_object(env, &obj));
+    NAPI_TRY(set_text(env, obj, "url", cfg->url));
+    NAPI_TRY(set_text(env, obj, "clientId", cfg->client_id));
+    NAPI_TRY(set_text(env, obj, "scope", cfg->scope));
+    NAPI_TRY(set_text(env, obj, "iamProfileName", cfg->iam_profile_name));
+    NAPI_TRY(set_text(env, obj, "iamProfileId", cfg->iam_profile_id));
+    NAPI_TRY(set_text(env, obj, "iamProfileCrn", cfg->iam_profile_crn));
+    NAPI_TRY(set_text(env, obj, "iamAccountId", cfg->iam_account_id));
+    NAPI_TRY(set_text(env, obj, "crTokenFilename", cfg->cr_token_filename));
+    NAPI_TRY(set_text(env, obj, "vpcImsVersion", cfg->vpc_ims_version));
+    if (cfg->disable_ssl_verification) {
+        NAPI_TRY(napi_get_boolean(env, true, &v));
+        NAPI_TRY(napi_set_named_property(env, obj, "disableSslVerification", v));
+    }
+    *out = obj;
+    return napi_ok;
+}
+
+/* result.handle and result.options of a token authenticator type. */
+static napi_status prepare_token_auth(napi_env env, const iam_env_properties *p,
+                                      const char *ua_extra, napi_value result)
+{
+    iam_config cfg = IAM_CONFIG_INIT;
+    iam_auth_type type;
+    iam_error err;
+    prepared_auth *box;
+    napi_value options, handle;
+    napi_status st;
+
+    cfg.user_agent_extra = ua_extra;
+    iam_error_clear(&err);
+    if (iam_env_fill_config(p, &cfg, &type, &err) != IAM_OK) {
+        iamnode_throw_iam(env, &err);
+        return napi_pending_exception;
+    }
+    NAPI_TRY(display_options(env, &cfg, &options));
+    NAPI_TRY(napi_set_named_property(env, result, "options", options));
+    box = calloc(1, sizeof *box);
+    if (box == NULL) {
+        iamnode_throw_status(env, IAM_E_NOMEM, "out of memory");
+        return napi_pending_exception;
+    }
+    if (iam_env_auth_new(&box->auth, p, &cfg, &err) != IAM_OK) {
+        free(box);
+        iamnode_throw_iam(env, &err);
+        return napi_pending_exception;
+    }
+    st = napi_create_external(env, box, prepared_finalize, NULL, &handle);
+    if (st != napi_ok) {
+        prepared_finalize(env, box, NULL);
+        return st;
+    }
+    return napi_set_named_property(env, result, "handle", handle);
+}
+
+static napi_status load_environment(napi_env env, const char *service, const char *ua_extra,
+                                    napi_value *out)
+{
+    iam_env_properties *p = NULL;
+    iam_error err;
+    napi_value result;
+    const char *type;
+    napi_status st;
+
+    iam_error_clear(&err);
+    if (iam_env_properties_load(&p, service, &err) != IAM_OK) {
+        iamnode_throw_iam(env, &err);
+        return napi_pending_exception;
+    }
+    type = iam_env_auth_type(p);
+    st = napi_create_object(env, &result);
+    if (st == napi_ok) st = set_text(env, result, "type", type);
+    if (st == napi_ok) st = set_text(env, result, "source", iam_env_source(p));
+    if (st == napi_ok) {
+        if (strcmp(type, IAM_ENV_AUTH_BEARER_TOKEN) == 0) {
+            st = set_property(env, result, "bearerToken", p, "BEARER_TOKEN");
+        } else if (strcmp(type, IAM_ENV_AUTH_BASIC) == 0) {
+            st = set_property(env, result, "username", p, "USERNAME");
+            if (st == napi_ok) st = set_property(env, result, "password", p, "PASSWORD");
+        } else if (strcmp(type, IAM_ENV_AUTH_NOAUTH) != 0) {
+            st = prepare_token_auth(env, p, ua_extra, result);
+        }
+    }
+    iam_env_properties_free(p); /* zeroes every value */
+    if (st == napi_ok) *out = result;
+    return st;
+}
+
+static napi_value authenticator_load_environment(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2], out = NULL;
+    char *service = NULL, *ua_extra = NULL;
+    napi_valuetype t = napi_undefined;
+    napi_status st = napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+    if (st == napi_ok && argc < 2) {
+        return iamnode_throw_status(env, IAM_E_INTERNAL, "loadEnvironment needs 2 arguments");
+    }
+    if (st == napi_ok) st = napi_typeof(env, argv[0], &t);
+    if (st == napi_ok && t != napi_string) {
+        return iamnode_throw_type(env, "serviceName", "a string");
+    }
+    if (st == napi_ok) st = iamnode_copy_string(env, argv[0], "serviceName", &service);
+    if (st == napi_ok) st = napi_typeof(env, argv[1], &t);
+    if (st == napi_ok && t == napi_string) st = iamnode_copy_string(env, argv[1], "userAgentExtra", &ua_extra);
+    if (st == napi_ok) st = load_environment(env, service, ua_extra, &out);
+    free(service);
+    free(ua_extra);
+    if (st != napi_ok) return iamnode_throw_napi_failure(env, st);
+    return out;
+}
+
 napi_status iamnode_authenticator_init(napi_env env, napi_value exports)
 {
-    return iamnode_token_class_define(env, exports, "Authenticator", authenticator_new, NULL, 0);
+    napi_value fn;
+    NAPI_TRY(iamnode_token_class_define(env, exports, "Authenticator", authenticator_new, NULL, 0));
+    NAPI_TRY(napi_create_function(env, "loadEnvironment", NAPI_AUTO_LENGTH,
+                                  authenticator_load_environment, NULL, &fn));
+    return napi_set_named_property(env, exports, "loadEnvironment", fn);
 }

@@ -5,8 +5,8 @@
  * built, under their JS names. Here we check types and convert units; values
  * (empty API key, CR/LF in a header, missing profile, ...) are checked by
  * iam_auth_new, the one place where configuration rules live. Every string is
- * copied into memory we own, and zeroed before it is freed: the API key and the
- * client secret pass through here.
+ * copied into memory we own, and zeroed before it is freed: the API key, the
+ * refresh token and the client secret pass through here.
  */
 #include <math.h>
 #include <stdio.h>
@@ -227,10 +227,13 @@ napi_status iamnode_options_read(napi_env env, napi_value obj, iamnode_options *
         return napi_pending_exception;
     }
     NAPI_TRY(read_string(env, obj, "apikey", opts, &c->apikey));
+    NAPI_TRY(read_string(env, obj, "refreshToken", opts, &c->refresh_token));
     NAPI_TRY(read_string(env, obj, "iamProfileName", opts, &c->iam_profile_name));
     NAPI_TRY(read_string(env, obj, "iamProfileId", opts, &c->iam_profile_id));
     NAPI_TRY(read_string(env, obj, "iamProfileCrn", opts, &c->iam_profile_crn));
+    NAPI_TRY(read_string(env, obj, "iamAccountId", opts, &c->iam_account_id));
     NAPI_TRY(read_string(env, obj, "crTokenFilename", opts, &c->cr_token_filename));
+    NAPI_TRY(read_string(env, obj, "vpcImsVersion", opts, &c->vpc_ims_version));
     NAPI_TRY(read_string(env, obj, "url", opts, &c->url));
     NAPI_TRY(read_string(env, obj, "clientId", opts, &c->client_id));
     NAPI_TRY(read_string(env, obj, "clientSecret", opts, &c->client_secret));

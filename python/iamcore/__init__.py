@@ -1,18 +1,28 @@
 """IBM Cloud IAM access tokens and AWS database auth tokens, from a small C core.
 
-Two authenticators, drop-in for the ones of IBM's ``ibm-cloud-sdk-core``::
+Authenticators, drop-in for the ones of IBM's ``ibm-cloud-sdk-core``::
 
     import iamcore
 
     auth = iamcore.IAMAuthenticator(apikey)          # API key grant
+    auth = iamcore.IAMAuthenticator(                 # refresh-token grant
+        refresh_token=rt, client_id="bx", client_secret=secret)
     auth = iamcore.ContainerAuthenticator(           # trusted profile + CR token file
         iam_profile_name="my-profile")
+    auth = iamcore.VPCInstanceAuthenticator(         # VPC instance metadata service
+        iam_profile_crn=crn)
+    auth = iamcore.IAMAssumeAuthenticator(           # API key, then assume a profile
+        apikey, iam_profile_id="Profile-...")
+    auth = iamcore.get_authenticator_from_environment("my-service")
 
     request = {"method": "GET", "url": "...", "headers": {}}
     auth.authenticate(request)       # request["headers"]["Authorization"] = "Bearer ..."
     token = auth.token()             # the bare access token
 
-Behaviour common to both:
+plus :class:`BearerTokenAuthenticator`, :class:`BasicAuthenticator` and
+:class:`NoAuthAuthenticator`, which need no token service.
+
+Behaviour common to the token authenticators:
 
 * Tokens are cached per authenticator. A cached token is returned in well under
   a microsecond, without I/O. At 80 % of its lifetime a refresh starts in the
@@ -63,6 +73,7 @@ from ._errors import (
     TransportError,
 )
 from . import _native
+from ._simple_auth import BasicAuthenticator, BearerTokenAuthenticator, NoAuthAuthenticator
 from ._native import (
     generate_db_auth_token,
     generate_dsql_auth_token,
@@ -77,6 +88,12 @@ __version__ = "0.1.0"
 __all__ = [
     "IAMAuthenticator",
     "ContainerAuthenticator",
+    "VPCInstanceAuthenticator",
+    "IAMAssumeAuthenticator",
+    "BearerTokenAuthenticator",
+    "BasicAuthenticator",
+    "NoAuthAuthenticator",
+    "get_authenticator_from_environment",
     "RDSAuthenticator",
     "generate_db_auth_token",
     "generate_dsql_auth_token",
@@ -99,11 +116,18 @@ __all__ = [
 
 
 class IAMAuthenticator(TokenAuthAdapters, _native.Authenticator):
-    """Authenticate with an IBM Cloud API key (``apikey`` grant).
+    """Authenticate with an IBM Cloud API key (``apikey`` grant), or with a
+    refresh token (``refresh_token`` grant).
 
     Args:
-        apikey: the IBM Cloud API key. Required and non-empty; a key wrapped in
-            quotes or curly braces is rejected (a common copy-paste error).
+        apikey: the IBM Cloud API key. A key wrapped in quotes or curly braces
+            is rejected (a common copy-paste error).
+        refresh_token: instead of an API key, an IAM refresh token; needs the
+            ``client_id`` and ``client_secret`` it was issued to. Each answer
+            may carry a new refresh token: the newest is kept (in C memory,
+            wiped when replaced) and used for the next refresh, unless IAM says
+            ``"not_supported"``. Give exactly one of ``apikey`` and
+            ``refresh_token``.
         url: base URL of the IAM token service, default
             ``"https://iam.cloud.ibm.com"``. A URL already ending in
             ``/identity/token`` (or ``/``) is accepted.
@@ -138,8 +162,9 @@ class IAMAuthenticator(TokenAuthAdapters, _native.Authenticator):
 
     def __init__(
         self,
-        apikey,
+        apikey=None,
         *,
+        refresh_token=None,
         url=None,
         client_id=None,
         client_secret=None,
@@ -156,6 +181,7 @@ class IAMAuthenticator(TokenAuthAdapters, _native.Authenticator):
             self,
             "iam",
             apikey=apikey,
+            refresh_token=refresh_token,
             url=url,
             client_id=client_id,
             client_secret=client_secret,
@@ -241,6 +267,181 @@ class ContainerAuthenticator(TokenAuthAdapters, _native.Authenticator):
             connect_timeout=connect_timeout,
             max_retries=max_retries,
         )
+
+
+class VPCInstanceAuthenticator(TokenAuthAdapters, _native.Authenticator):
+    """Authenticate as a VPC virtual server instance through its instance
+    metadata service: an instance identity token (``PUT …/token``, header
+    ``Metadata-Flavor: ibm``), exchanged for an IAM access token of the
+    instance's trusted profile (``POST …/iam_token``).
+
+    Args:
+        iam_profile_crn, iam_profile_id: the trusted profile to act as; at most
+            one. Neither: the instance's default trusted profile.
+        url: the metadata service, default ``"http://169.254.169.254"`` (or the
+            secure ``"https://api.metadata.cloud.ibm.com"`` where enabled).
+        vpc_ims_version: the metadata API ``version``, a date ``YYYY-MM-DD``
+            from ``"2022-03-01"`` (the default) on. From ``"2025-08-26"`` on the
+            ``/identity/v1/token`` and ``/identity/v1/iam_tokens`` paths are
+            used instead of ``/instance_identity/v1/…``. Also the
+            ``VPC_IMS_VERSION`` property of the environment configuration.
+        headers: extra headers for both requests (not ``Authorization``, which
+            carries the identity token).
+        disable_ssl_verification, ca_file, proxy, connect_timeout,
+        max_retries: as for :class:`IAMAuthenticator`.
+        timeout: as for :class:`IAMAuthenticator`, for each of the two requests.
+
+    Raises:
+        ConfigError: both profile options given, a malformed version, …
+        TypeError: an argument has the wrong type.
+
+    The identity token is fetched anew for each IAM token, used once and wiped.
+    Errors of either request (``AuthenticationError``) carry the service's
+    ``errors[0].code`` as ``error_code``, its message as ``error_message``,
+    ``errors[0].target`` (JSON text) as ``error_details`` and ``trace`` as
+    ``request_id``.
+
+    Methods (implemented in C): ``authenticate(request)``, ``token()``,
+    ``authentication_type()`` (returns ``"vpc"``) and ``invalidate()``.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        iam_profile_crn=None,
+        iam_profile_id=None,
+        url=None,
+        *,
+        vpc_ims_version=None,
+        headers=None,
+        disable_ssl_verification=False,
+        ca_file=None,
+        proxy=None,
+        timeout=None,
+        connect_timeout=None,
+        max_retries=None,
+    ):
+        _native.Authenticator.__init__(
+            self,
+            "vpc",
+            iam_profile_crn=iam_profile_crn,
+            iam_profile_id=iam_profile_id,
+            url=url,
+            vpc_ims_version=vpc_ims_version,
+            headers=headers,
+            disable_ssl_verification=disable_ssl_verification,
+            ca_file=ca_file,
+            proxy=proxy,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_retries=max_retries,
+        )
+
+
+class IAMAssumeAuthenticator(TokenAuthAdapters, _native.Authenticator):
+    """Authenticate with an API key, then assume a trusted profile (the
+    ``assume`` grant): the API-key token (cached and refreshed like any IAM
+    token) is exchanged for a token of the profile.
+
+    Args:
+        apikey: the IBM Cloud API key (rules of :class:`IAMAuthenticator`).
+        iam_profile_crn, iam_profile_id, iam_profile_name: the trusted profile;
+            exactly one.
+        iam_account_id: the account of ``iam_profile_name``; required with it,
+            refused without it.
+        url, client_id, client_secret, scope, headers: as for
+            :class:`IAMAuthenticator`. The client id, secret and scope apply to
+            the API-key request only: the assume request takes neither Basic
+            authorization nor a scope.
+        disable_ssl_verification, ca_file, proxy, connect_timeout,
+        max_retries: as for :class:`IAMAuthenticator`.
+        timeout: as for :class:`IAMAuthenticator`, for each of the two requests.
+
+    Raises:
+        ConfigError: an option is missing or invalid.
+        TypeError: an argument has the wrong type.
+
+    Methods (implemented in C): ``authenticate(request)``, ``token()``,
+    ``authentication_type()`` (returns ``"iamAssume"``) and ``invalidate()``
+    (drops the assumed token; the API-key token stays cached).
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        apikey,
+        *,
+        iam_profile_crn=None,
+        iam_profile_id=None,
+        iam_profile_name=None,
+        iam_account_id=None,
+        url=None,
+        client_id=None,
+        client_secret=None,
+        scope=None,
+        headers=None,
+        disable_ssl_verification=False,
+        ca_file=None,
+        proxy=None,
+        timeout=None,
+        connect_timeout=None,
+        max_retries=None,
+    ):
+        _native.Authenticator.__init__(
+            self,
+            "iamAssume",
+            apikey=apikey,
+            iam_profile_crn=iam_profile_crn,
+            iam_profile_id=iam_profile_id,
+            iam_profile_name=iam_profile_name,
+            iam_account_id=iam_account_id,
+            url=url,
+            client_id=client_id,
+            client_secret=client_secret,
+            scope=scope,
+            headers=headers,
+            disable_ssl_verification=disable_ssl_verification,
+            ca_file=ca_file,
+            proxy=proxy,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_retries=max_retries,
+        )
+
+
+_ENVIRONMENT_CLASSES = {
+    "iam": IAMAuthenticator,
+    "container": ContainerAuthenticator,
+    "vpc": VPCInstanceAuthenticator,
+    "iamAssume": IAMAssumeAuthenticator,
+    "bearerToken": BearerTokenAuthenticator,
+    "basic": BasicAuthenticator,
+    "noAuth": NoAuthAuthenticator,
+}
+
+
+def get_authenticator_from_environment(service_name):
+    """The authenticator configured for ``service_name`` outside the program, as
+    ibm-cloud-sdk-core's function of the same name.
+
+    Properties ``<SERVICE>_<PROPERTY>`` (``SERVICE`` = the name upper-cased,
+    ``-`` and space as ``_``) come from the first of these that has any: the
+    credentials file (``$IBM_CREDENTIALS_FILE``, else ``./ibm-credentials.env``,
+    else ``~/ibm-credentials.env``), the environment variables, then
+    ``VCAP_SERVICES``. ``AUTH_TYPE`` picks the class: ``iam``
+    (:class:`IAMAuthenticator`), ``container``, ``vpc``, ``iamAssume``,
+    ``bearerToken``, ``basic``, ``noAuth``; without it, ``iam`` when ``APIKEY``
+    is set, else ``container``. docs/environment.md lists every property.
+
+    Raises:
+        ConfigError: nothing found (the message says where it looked), an
+            unknown ``AUTH_TYPE``, a missing or invalid property (named, never
+            its value).
+        TypeError: ``service_name`` is not a str.
+    """
+    return _native.from_environment(service_name, _ENVIRONMENT_CLASSES)
 
 
 class RDSAuthenticator(_native.RDSAuthenticator):

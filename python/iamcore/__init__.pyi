@@ -1,6 +1,6 @@
 import builtins
 import datetime
-from typing import Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
 from . import aws as aws
 from . import db2 as db2
@@ -53,8 +53,9 @@ class TokenFileError(Error): ...
 class IAMAuthenticator(TokenAuthAdapters, _Authenticator):
     def __init__(
         self,
-        apikey: str,
+        apikey: Optional[str] = ...,
         *,
+        refresh_token: Optional[str] = ...,
         url: Optional[str] = ...,
         client_id: Optional[str] = ...,
         client_secret: Optional[str] = ...,
@@ -88,6 +89,75 @@ class ContainerAuthenticator(TokenAuthAdapters, _Authenticator):
         connect_timeout: Optional[_Seconds] = ...,
         max_retries: Optional[int] = ...,
     ) -> None: ...
+
+class VPCInstanceAuthenticator(_Authenticator):
+    def __init__(
+        self,
+        iam_profile_crn: Optional[str] = ...,
+        iam_profile_id: Optional[str] = ...,
+        url: Optional[str] = ...,
+        *,
+        vpc_ims_version: Optional[str] = ...,
+        headers: Optional[Mapping[str, str]] = ...,
+        disable_ssl_verification: bool = ...,
+        ca_file: Optional[str] = ...,
+        proxy: Optional[str] = ...,
+        timeout: Optional[_Seconds] = ...,
+        connect_timeout: Optional[_Seconds] = ...,
+        max_retries: Optional[int] = ...,
+    ) -> None: ...
+
+class IAMAssumeAuthenticator(_Authenticator):
+    def __init__(
+        self,
+        apikey: str,
+        *,
+        iam_profile_crn: Optional[str] = ...,
+        iam_profile_id: Optional[str] = ...,
+        iam_profile_name: Optional[str] = ...,
+        iam_account_id: Optional[str] = ...,
+        url: Optional[str] = ...,
+        client_id: Optional[str] = ...,
+        client_secret: Optional[str] = ...,
+        scope: Optional[str] = ...,
+        headers: Optional[Mapping[str, str]] = ...,
+        disable_ssl_verification: bool = ...,
+        ca_file: Optional[str] = ...,
+        proxy: Optional[str] = ...,
+        timeout: Optional[_Seconds] = ...,
+        connect_timeout: Optional[_Seconds] = ...,
+        max_retries: Optional[int] = ...,
+    ) -> None: ...
+
+class BearerTokenAuthenticator:
+    def __init__(self, bearer_token: str) -> None: ...
+    def set_bearer_token(self, bearer_token: str) -> None: ...
+    def authenticate(self, request: Dict[str, Any]) -> None: ...
+    def authentication_type(self) -> str: ...
+
+class BasicAuthenticator:
+    def __init__(self, username: str, password: str) -> None: ...
+    @property
+    def username(self) -> str: ...
+    def authenticate(self, request: Dict[str, Any]) -> None: ...
+    def authentication_type(self) -> str: ...
+
+class NoAuthAuthenticator:
+    def __init__(self) -> None: ...
+    def authenticate(self, request: Dict[str, Any]) -> None: ...
+    def authentication_type(self) -> str: ...
+
+_AnyAuthenticator = Union[
+    IAMAuthenticator,
+    ContainerAuthenticator,
+    VPCInstanceAuthenticator,
+    IAMAssumeAuthenticator,
+    BearerTokenAuthenticator,
+    BasicAuthenticator,
+    NoAuthAuthenticator,
+]
+
+def get_authenticator_from_environment(service_name: str) -> _AnyAuthenticator: ...
 
 class RDSAuthenticator(_RDSAuthenticator):
     def __init__(

@@ -431,15 +431,8 @@ def _calls_running():
 def cmd_token(options, environ, out):
     kind = token_kind(options)
     if kind == "service":
-        factory = getattr(iamcore, "get_authenticator_from_environment", None)
-        if factory is None:
-            raise iamcore.Error("this version of iamcore cannot read a service's "
-                                "environment configuration")
         name = options["service"]
-        auth = factory(name)
-        if auth is None:
-            raise config_error("no configuration found for service %s (credentials file, "
-                               "environment variables, VCAP_SERVICES)" % name)
+        auth = iamcore.get_authenticator_from_environment(name)
         if not callable(getattr(auth, "token", None)):
             raise config_error("service %s is configured for the %s authenticator, which has no "
                                "access token" % (name, auth.authentication_type()))

@@ -2,8 +2,11 @@
  * iamcore._native — the CPython glue around the iamcore C core.
  *
  * One type, _native.Authenticator, wraps one `iam_auth *`. The public classes
- * (iamcore.IAMAuthenticator, iamcore.ContainerAuthenticator) subclass it in
- * Python for their signatures and documentation; every method stays in C.
+ * (iamcore.IAMAuthenticator, ContainerAuthenticator, VPCInstanceAuthenticator,
+ * IAMAssumeAuthenticator) subclass it in Python for their signatures and
+ * documentation; every method stays in C. from_environment() builds any of them
+ * (or the pure-Python bearer, basic and no-auth authenticators) from the
+ * environment configuration the core reads (iamcore_env.h).
  * The AWS types and functions are in _native_aws.c (same module; the helpers
  * both files share are declared in _native.h).
  *
@@ -21,6 +24,7 @@
  *     without any allocation.
  */
 #include "_native.h"
+#include "iamcore_env.h"
 
 #include <structmember.h>
 
@@ -43,7 +47,8 @@ static PyObject *error_base; /* iamcore.Error */
 
 static PyObject *str_headers;       /* "headers"       */
 static PyObject *str_authorization; /* "Authorization" */
-static PyObject *str_type_name[3];  /* indexed by iam_auth_type */
+#define N_AUTH_TYPES (IAM_AUTH_IAM_ASSUME + 1)
+static PyObject *str_type_name[N_AUTH_TYPES]; /* indexed by iam_auth_type */
 
 static char user_agent_extra[64]; /* "python/3.11.7" */
 
@@ -470,8 +475,8 @@ fail:
 
 PyDoc_STRVAR(authentication_type_doc,
 "authentication_type($self, /)\n--\n\n"
-"The authenticator's type name: \"iam\" or \"container\" (the names IBM's SDK\n"
-"cores use).");
+"The authenticator's type name: \"iam\", \"container\", \"vpc\" or\n"
+"\"iamAssume\" (the names IBM's SDK cores use).");
 
 static PyObject *Auth_authentication_type(AuthObject *self, PyObject *Py_UNUSED(ignored))
 {
@@ -521,68 +526,115 @@ static PyObject *Auth_repr(AuthObject *self)
     return PyUnicode_FromFormat("%s(%U)", name, self->display);
 }
 
-/* "url='…', iam_profile_name='…'" from the non-secret options. */
-static PyObject *make_display(PyObject *url, PyObject *const *profiles)
+/* Append "name='value'" to parts when value is set. */
+static int add_part(PyObject *parts, const char *name, const char *value)
 {
-    static const char *const profile_names[3] = {"iam_profile_name", "iam_profile_id",
-                                                  "iam_profile_crn"};
+    if (value == NULL || *value == '\0')
+        return 0;
+    PyObject *text = PyUnicode_DecodeUTF8(value, (Py_ssize_t)strlen(value), "replace");
+    if (text == NULL)
+        return -1;
+    PyObject *part = PyUnicode_FromFormat("%s=%R", name, text);
+    Py_DECREF(text);
+    if (part == NULL)
+        return -1;
+    int rc = PyList_Append(parts, part);
+    Py_DECREF(part);
+    return rc;
+}
+
+/* "url='…', iam_profile_name='…'" from the non-secret options of cfg. */
+static PyObject *make_display(iam_auth_type type, const iam_config *cfg)
+{
     PyObject *parts = PyList_New(0);
     if (parts == NULL)
         return NULL;
-    PyObject *part;
-    if (url != NULL && url != Py_None)
-        part = PyUnicode_FromFormat("url=%R", url);
-    else
-        part = PyUnicode_FromFormat("url='%s'", IAM_DEFAULT_URL);
-    if (part == NULL || PyList_Append(parts, part) < 0)
-        goto fail;
-    Py_DECREF(part);
-    part = NULL;
-    for (int i = 0; profiles != NULL && i < 3; i++) {
-        if (profiles[i] == NULL || profiles[i] == Py_None)
-            continue;
-        part = PyUnicode_FromFormat("%s=%R", profile_names[i], profiles[i]);
-        if (part == NULL || PyList_Append(parts, part) < 0)
-            goto fail;
-        Py_DECREF(part);
-        part = NULL;
+    int vpc = type == IAM_AUTH_VPC;
+    const char *url = cfg->url && *cfg->url ? cfg->url : vpc ? IAM_VPC_DEFAULT_URL : IAM_DEFAULT_URL;
+    int rc = add_part(parts, "url", url);
+    if (rc == 0 && type != IAM_AUTH_IAM)
+        rc = add_part(parts, "iam_profile_name", cfg->iam_profile_name) ||
+             add_part(parts, "iam_profile_id", cfg->iam_profile_id) ||
+             add_part(parts, "iam_profile_crn", cfg->iam_profile_crn);
+    if (rc == 0 && type == IAM_AUTH_IAM_ASSUME)
+        rc = add_part(parts, "iam_account_id", cfg->iam_account_id);
+    if (rc == 0 && vpc)
+        rc = add_part(parts, "vpc_ims_version",
+                      cfg->vpc_ims_version ? cfg->vpc_ims_version : IAM_VPC_DEFAULT_VERSION);
+    if (rc != 0) {
+        Py_DECREF(parts);
+        return NULL;
     }
     PyObject *sep = PyUnicode_FromString(", ");
-    if (sep == NULL)
-        goto fail;
-    PyObject *display = PyUnicode_Join(sep, parts);
-    Py_DECREF(sep);
+    PyObject *display = sep != NULL ? PyUnicode_Join(sep, parts) : NULL;
+    Py_XDECREF(sep);
     Py_DECREF(parts);
     return display;
-fail:
-    Py_XDECREF(part);
-    Py_DECREF(parts);
-    return NULL;
+}
+
+/* The iam_auth_type of a kind name ("iam", …), 0 when unknown. */
+static iam_auth_type kind_type(PyObject *kind)
+{
+    for (int t = IAM_AUTH_IAM; t < N_AUTH_TYPES; t++)
+        if (PyUnicode_CompareWithASCIIString(kind, iam_auth_type_name((iam_auth_type)t)) == 0)
+            return (iam_auth_type)t;
+    return (iam_auth_type)0;
+}
+
+/* Create the core object for cfg and make self wrap it. Returns 0 or -1 with
+ * an exception set; cfg may hold borrowed secrets, iam_auth_new copies them. */
+static int attach(AuthObject *self, iam_auth_type type, const iam_config *cfg,
+                  const iam_env_properties *env)
+{
+    PyObject *display = make_display(type, cfg);
+    if (display == NULL)
+        return -1;
+    iam_auth *auth = NULL;
+    iam_error err;
+    iam_error_clear(&err);
+    iam_status st = env != NULL ? iam_env_auth_new(&auth, env, cfg, &err)
+                                : iam_auth_new(&auth, type, cfg, &err);
+    if (st != IAM_OK || auth == NULL) {
+        iam_auth_free(auth);
+        Py_DECREF(display);
+        if (st == IAM_OK)
+            PyErr_SetString(PyExc_RuntimeError, "iam_auth_new returned no authenticator");
+        else
+            iampy_raise_error(&err);
+        return -1;
+    }
+    self->auth = auth;
+    self->type = type;
+    Py_XSETREF(self->display, display);
+    return 0;
 }
 
 PyDoc_STRVAR(Auth_doc,
 "Authenticator(kind, /, **options)\n--\n\n"
-"Native base of iamcore.IAMAuthenticator and iamcore.ContainerAuthenticator;\n"
-"use those classes. `kind` is \"iam\" or \"container\"; the options are those\n"
+"Native base of iamcore.IAMAuthenticator, ContainerAuthenticator,\n"
+"VPCInstanceAuthenticator and IAMAssumeAuthenticator; use those classes. `kind`\n"
+"is \"iam\", \"container\", \"vpc\" or \"iamAssume\"; the options are those\n"
 "classes' keyword arguments.");
 
 static int Auth_init(AuthObject *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"kind", "apikey", "iam_profile_name", "iam_profile_id",
-                             "iam_profile_crn", "cr_token_filename", "url", "client_id",
+    static char *kwlist[] = {"kind", "apikey", "refresh_token", "iam_profile_name",
+                             "iam_profile_id", "iam_profile_crn", "iam_account_id",
+                             "cr_token_filename", "vpc_ims_version", "url", "client_id",
                              "client_secret", "scope", "headers", "disable_ssl_verification",
                              "ca_file", "proxy", "timeout", "connect_timeout", "max_retries",
                              NULL};
-    PyObject *kind = NULL, *apikey = NULL, *profile[3] = {NULL, NULL, NULL}, *cr_file = NULL,
-             *url = NULL, *client_id = NULL, *client_secret = NULL, *scope = NULL,
-             *headers = NULL, *no_verify = NULL, *ca_file = NULL, *proxy = NULL,
+    PyObject *kind = NULL, *apikey = NULL, *refresh_token = NULL,
+             *profile[3] = {NULL, NULL, NULL}, *account = NULL, *cr_file = NULL,
+             *version = NULL, *url = NULL, *client_id = NULL, *client_secret = NULL,
+             *scope = NULL, *headers = NULL, *no_verify = NULL, *ca_file = NULL, *proxy = NULL,
              *timeout = NULL, *connect_timeout = NULL, *max_retries = NULL;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$OOOOOOOOOOOOOOOO:Authenticator", kwlist,
-                                     &kind, &apikey, &profile[0], &profile[1], &profile[2],
-                                     &cr_file, &url, &client_id, &client_secret, &scope,
-                                     &headers, &no_verify, &ca_file, &proxy, &timeout,
-                                     &connect_timeout, &max_retries))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$OOOOOOOOOOOOOOOOOOO:Authenticator", kwlist,
+                                     &kind, &apikey, &refresh_token, &profile[0], &profile[1],
+                                     &profile[2], &account, &cr_file, &version, &url, &client_id,
+                                     &client_secret, &scope, &headers, &no_verify, &ca_file,
+                                     &proxy, &timeout, &connect_timeout, &max_retries))
         return -1;
 
     if (self->auth != NULL) {
@@ -590,13 +642,10 @@ static int Auth_init(AuthObject *self, PyObject *args, PyObject *kwds)
                      Py_TYPE(self)->tp_name);
         return -1;
     }
-    iam_auth_type type;
-    if (PyUnicode_CompareWithASCIIString(kind, iam_auth_type_name(IAM_AUTH_IAM)) == 0) {
-        type = IAM_AUTH_IAM;
-    } else if (PyUnicode_CompareWithASCIIString(kind, iam_auth_type_name(IAM_AUTH_CONTAINER)) == 0) {
-        type = IAM_AUTH_CONTAINER;
-    } else {
-        PyErr_SetString(PyExc_ValueError, "kind must be \"iam\" or \"container\"");
+    iam_auth_type type = kind_type(kind);
+    if (type == 0) {
+        PyErr_SetString(PyExc_ValueError,
+                        "kind must be \"iam\", \"container\", \"vpc\" or \"iamAssume\"");
         return -1;
     }
 
@@ -606,10 +655,13 @@ static int Auth_init(AuthObject *self, PyObject *args, PyObject *kwds)
     int rc = -1;
 
     if (iampy_conv_str(apikey, "apikey", 1, &cfg.apikey) < 0 ||
+        iampy_conv_str(refresh_token, "refresh_token", 1, &cfg.refresh_token) < 0 ||
         iampy_conv_str(profile[0], "iam_profile_name", 1, &cfg.iam_profile_name) < 0 ||
         iampy_conv_str(profile[1], "iam_profile_id", 1, &cfg.iam_profile_id) < 0 ||
         iampy_conv_str(profile[2], "iam_profile_crn", 1, &cfg.iam_profile_crn) < 0 ||
+        iampy_conv_str(account, "iam_account_id", 1, &cfg.iam_account_id) < 0 ||
         iampy_conv_str(cr_file, "cr_token_filename", 1, &cfg.cr_token_filename) < 0 ||
+        iampy_conv_str(version, "vpc_ims_version", 1, &cfg.vpc_ims_version) < 0 ||
         iampy_conv_str(url, "url", 1, &cfg.url) < 0 ||
         iampy_conv_str(client_id, "client_id", 1, &cfg.client_id) < 0 ||
         iampy_conv_str(client_secret, "client_secret", 1, &cfg.client_secret) < 0 ||
@@ -629,31 +681,7 @@ static int Auth_init(AuthObject *self, PyObject *args, PyObject *kwds)
         cfg.disable_ssl_verification = flag;
     }
     cfg.user_agent_extra = user_agent_extra;
-
-    PyObject *display = make_display(url, type == IAM_AUTH_CONTAINER ? profile : NULL);
-    if (display == NULL)
-        goto done;
-
-    iam_auth *auth = NULL;
-    iam_error err;
-    iam_error_clear(&err);
-    iam_status st = iam_auth_new(&auth, type, &cfg, &err);
-    if (st != IAM_OK) {
-        iam_auth_free(auth);
-        Py_DECREF(display);
-        iampy_raise_error(&err);
-        goto done;
-    }
-    if (auth == NULL) {
-        Py_DECREF(display);
-        PyErr_SetString(PyExc_RuntimeError, "iam_auth_new returned no authenticator");
-        goto done;
-    }
-
-    self->auth = auth;
-    self->type = type;
-    Py_XSETREF(self->display, display);
-    rc = 0;
+    rc = attach(self, type, &cfg, NULL);
 done:
     PyMem_Free(hdrs);
     Py_XDECREF(keep);
@@ -704,9 +732,109 @@ static PyObject *mod_core_version(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ig
     return PyUnicode_FromString(iam_version());
 }
 
+/* A property's value as str (None when absent); invalid UTF-8 is a ConfigError
+ * naming the property (a UnicodeDecodeError would carry the bytes). */
+static PyObject *env_text(const iam_env_properties *p, const char *name)
+{
+    const char *v = iam_env_property(p, name);
+    if (v == NULL)
+        Py_RETURN_NONE;
+    PyObject *text = PyUnicode_DecodeUTF8(v, (Py_ssize_t)strlen(v), "strict");
+    if (text == NULL) {
+        PyErr_Clear();
+        iampy_config_error("the value of %s is not valid UTF-8 text", name);
+    }
+    return text;
+}
+
+/* cls(*values of the named properties). */
+static PyObject *call_with_properties(PyObject *cls, const iam_env_properties *p,
+                                      const char *const *names, Py_ssize_t count)
+{
+    PyObject *args = PyTuple_New(count);
+    if (args == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *value = env_text(p, names[i]);
+        if (value == NULL) {
+            Py_DECREF(args);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(args, i, value);
+    }
+    PyObject *result = PyObject_Call(cls, args, NULL);
+    Py_DECREF(args);
+    return result;
+}
+
+/* An instance of cls (a subclass of Authenticator) wrapping the core object
+ * the configuration describes; its Python __init__ is not run. */
+static PyObject *token_authenticator(PyObject *cls, const iam_env_properties *p)
+{
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &AuthType)) {
+        PyErr_SetString(PyExc_TypeError, "the class must derive from _native.Authenticator");
+        return NULL;
+    }
+    iam_config cfg = IAM_CONFIG_INIT;
+    cfg.user_agent_extra = user_agent_extra;
+    iam_auth_type type;
+    iam_error err;
+    iam_error_clear(&err);
+    if (iam_env_fill_config(p, &cfg, &type, &err) != IAM_OK)
+        return iampy_raise_error(&err);
+    PyTypeObject *t = (PyTypeObject *)cls;
+    PyObject *empty = PyTuple_New(0);
+    PyObject *obj = empty != NULL ? t->tp_new(t, empty, NULL) : NULL;
+    Py_XDECREF(empty);
+    if (obj != NULL && attach((AuthObject *)obj, type, &cfg, p) < 0)
+        Py_CLEAR(obj);
+    return obj;
+}
+
+PyDoc_STRVAR(from_environment_doc,
+"from_environment(service_name, classes, /)\n--\n\n"
+"The authenticator of a service configured in the environment (the credentials\n"
+"file, environment variables or VCAP_SERVICES; see\n"
+"iamcore.get_authenticator_from_environment). `classes` maps each auth type\n"
+"(\"iam\", \"container\", \"vpc\", \"iamAssume\", \"bearerToken\", \"basic\",\n"
+"\"noAuth\") to the class to build. Raises ConfigError naming what is wrong.");
+
+static PyObject *mod_from_environment(PyObject *Py_UNUSED(m), PyObject *args)
+{
+    PyObject *name_obj, *classes;
+    const char *service;
+    if (!PyArg_ParseTuple(args, "OO!:from_environment", &name_obj, &PyDict_Type, &classes) ||
+        iampy_conv_str(name_obj, "service_name", 0, &service) < 0)
+        return NULL;
+    iam_env_properties *p = NULL;
+    iam_error err;
+    iam_error_clear(&err);
+    /* The GIL stays held: the load reads environ, which os.environ changes under it. */
+    if (iam_env_properties_load(&p, service, &err) != IAM_OK)
+        return iampy_raise_error(&err);
+    static const char *const bearer[] = {"BEARER_TOKEN"};
+    static const char *const basic[] = {"USERNAME", "PASSWORD"};
+    const char *type = iam_env_auth_type(p);
+    PyObject *result = NULL;
+    PyObject *cls = PyDict_GetItemString(classes, type); /* borrowed */
+    if (cls == NULL)
+        PyErr_Format(PyExc_KeyError, "no class for auth type %s", type);
+    else if (strcmp(type, IAM_ENV_AUTH_BEARER_TOKEN) == 0)
+        result = call_with_properties(cls, p, bearer, 1);
+    else if (strcmp(type, IAM_ENV_AUTH_BASIC) == 0)
+        result = call_with_properties(cls, p, basic, 2);
+    else if (strcmp(type, IAM_ENV_AUTH_NOAUTH) == 0)
+        result = PyObject_CallObject(cls, NULL);
+    else
+        result = token_authenticator(cls, p);
+    iam_env_properties_free(p); /* zeroes every value */
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"core_version", mod_core_version, METH_NOARGS,
      "core_version()\n--\n\nVersion of the iamcore C library in use."},
+    {"from_environment", mod_from_environment, METH_VARARGS, from_environment_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -758,12 +886,12 @@ IAMPY_EXPORT PyMODINIT_FUNC PyInit__native(void)
     if (str_headers == NULL) {
         str_headers = PyUnicode_InternFromString("headers");
         str_authorization = PyUnicode_InternFromString("Authorization");
-        str_type_name[IAM_AUTH_IAM] = PyUnicode_InternFromString(iam_auth_type_name(IAM_AUTH_IAM));
-        str_type_name[IAM_AUTH_CONTAINER] =
-            PyUnicode_InternFromString(iam_auth_type_name(IAM_AUTH_CONTAINER));
-        if (str_headers == NULL || str_authorization == NULL ||
-            str_type_name[IAM_AUTH_IAM] == NULL || str_type_name[IAM_AUTH_CONTAINER] == NULL)
+        if (str_headers == NULL || str_authorization == NULL)
             return NULL;
+        for (int t = IAM_AUTH_IAM; t < N_AUTH_TYPES; t++)
+            if ((str_type_name[t] = PyUnicode_InternFromString(
+                     iam_auth_type_name((iam_auth_type)t))) == NULL)
+                return NULL;
     }
     if (load_error_classes() < 0)
         return NULL;

@@ -93,4 +93,47 @@ static inline char *last_request_item(const char *group, const char *name)
     return out;
 }
 
+static inline void token_settings(const char *json)
+{
+    free(control("token-settings", json));
+}
+
+/* Every recorded request of `endpoint` (NULL: all), oldest first: the parsed
+ * answer of /_emulator/requests (free with cJSON_Delete), or NULL. */
+static inline cJSON *requests_of(const char *endpoint)
+{
+    char path[96];
+    if (endpoint)
+        snprintf(path, sizeof path, "requests?endpoint=%s", endpoint);
+    else
+        snprintf(path, sizeof path, "requests");
+    char *body = control(path, NULL);
+    cJSON *root = body ? cJSON_Parse(body) : NULL;
+    free(body);
+    return root;
+}
+
+/* Request i (negative: from the end) of a requests_of() answer, borrowed. */
+static inline cJSON *request_at(cJSON *root, int i)
+{
+    cJSON *list = cJSON_GetObjectItem(root, "requests");
+    int n = cJSON_GetArraySize(list);
+    return cJSON_GetArrayItem(list, i < 0 ? n + i : i);
+}
+
+/* request[group][name] (group "form" or "headers"), or request[name] when group
+ * is NULL, as a borrowed string; NULL when absent. */
+static inline const char *request_str(const cJSON *request, const char *group, const char *name)
+{
+    const cJSON *obj = group ? cJSON_GetObjectItem(request, group) : request;
+    const cJSON *v = cJSON_GetObjectItem(obj, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The JSON body a VPC request carried, compact ("null" when none); free it. */
+static inline char *request_json(const cJSON *request)
+{
+    return cJSON_PrintUnformatted(cJSON_GetObjectItem(request, "json"));
+}
+
 #endif

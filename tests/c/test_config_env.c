@@ -861,21 +861,183 @@ static void fill_config_refuses_other_types(void)
     CHECK(cfg.apikey == NULL && cfg.url == NULL);
     iam_env_properties_free(p);
 
-    /* a refresh token alone: valid configuration, no iamcore authenticator yet */
     fresh();
-    env("AUTH_TYPE", "iam");
-    env("REFRESH_TOKEN", REFRESH);
-    env("CLIENT_ID", "bx");
-    env("CLIENT_SECRET", CLIENT_SECRET);
+    env("AUTH_TYPE", "noAuth");
     p = load_ok(SVC);
     CHECK_EQ_INT(iam_env_fill_config(p, &cfg, &type, &err), IAM_E_CONFIG);
-    CHECK_MSG(err, "REFRESH_TOKEN");
-    check_no_secret(&err);
+    CHECK_MSG(err, "noAuth");
+    iam_auth *auth = (iam_auth *)1;
+    CHECK_EQ_INT(iam_env_auth_new(&auth, p, NULL, &err), IAM_E_CONFIG);
+    CHECK(auth == NULL);
     iam_env_properties_free(p);
 
     cfg.version = 0;
     p = load_ok(SVC);
     CHECK_EQ_INT(iam_env_fill_config(p, &cfg, NULL, &err), IAM_E_CONFIG);
+    iam_env_properties_free(p);
+}
+
+static void fill_config_for_refresh_token(void)
+{
+    fresh();
+    env("AUTH_TYPE", "iam");
+    env("REFRESH_TOKEN", REFRESH);
+    env("CLIENT_ID", "bx");
+    env("CLIENT_SECRET", CLIENT_SECRET);
+    env("SCOPE", "s");
+    iam_env_properties *p = load_ok(SVC);
+    iam_config cfg = IAM_CONFIG_INIT;
+    cfg.apikey = "set-before";
+    iam_auth_type type = 0;
+    iam_error err;
+    CHECK_EQ_INT(iam_env_fill_config(p, &cfg, &type, &err), IAM_OK);
+    CHECK_EQ_INT(type, IAM_AUTH_IAM);
+    CHECK(cfg.apikey == NULL);
+    CHECK_SECRET_EQ(cfg.refresh_token, REFRESH);
+    CHECK_EQ_STR(cfg.client_id, "bx");
+    CHECK_SECRET_EQ(cfg.client_secret, CLIENT_SECRET);
+    iam_auth *auth = NULL;
+    CHECK_EQ_INT(iam_env_auth_new(&auth, p, NULL, &err), IAM_OK);
+    CHECK(auth && iam_auth_get_type(auth) == IAM_AUTH_IAM);
+    iam_auth_free(auth);
+    iam_env_properties_free(p);
+
+    /* both: the API key wins (go-sdk-core's order), the refresh token is not passed on */
+    env("APIKEY", APIKEY);
+    p = load_ok(SVC);
+    CHECK_EQ_INT(iam_env_fill_config(p, &cfg, &type, &err), IAM_OK);
+    CHECK_SECRET_EQ(cfg.apikey, APIKEY);
+    CHECK(cfg.refresh_token == NULL);
+    CHECK_EQ_INT(iam_env_auth_new(&auth, p, NULL, &err), IAM_OK);
+    iam_auth_free(auth);
+    iam_env_properties_free(p);
+}
+
+static void fill_config_for_vpc(void)
+{
+    fresh();
+    env("AUTH_TYPE", "VPC");
+    env("IAM_PROFILE_CRN", "crn:v1:bluemix:public:iam-identity::a/1::profile:p1");
+    env("VPC_IMS_VERSION", "2025-08-26");
+    env("AUTH_URL", "http://169.254.169.254");
+    env("CLIENT_ID", "bx"); /* the metadata service takes no client credentials */
+    env("CLIENT_SECRET", CLIENT_SECRET);
+    env("SCOPE", "s");
+    env("APIKEY", APIKEY);
+    iam_env_properties *p = load_ok(SVC);
+    iam_config cfg = IAM_CONFIG_INIT;
+    iam_auth_type type = 0;
+    iam_error err;
+    CHECK_EQ_INT(iam_env_fill_config(p, &cfg, &type, &err), IAM_OK);
+    CHECK_EQ_INT(type, IAM_AUTH_VPC);
+    CHECK_EQ_STR(cfg.iam_profile_crn, "crn:v1:bluemix:public:iam-identity::a/1::profile:p1");
+    CHECK(cfg.iam_profile_id == NULL && cfg.iam_profile_name == NULL);
+    CHECK_EQ_STR(cfg.vpc_ims_version, "2025-08-26");
+    CHECK_EQ_STR(cfg.url, "http://169.254.169.254");
+    CHECK(cfg.apikey == NULL && cfg.client_id == NULL && cfg.client_secret == NULL);
+    CHECK(cfg.scope == NULL);
+    iam_auth *auth = NULL;
+    CHECK_EQ_INT(iam_env_auth_new(&auth, p, NULL, &err), IAM_OK);
+    CHECK(auth && iam_auth_get_type(auth) == IAM_AUTH_VPC);
+    iam_auth_free(auth);
+    iam_env_properties_free(p);
+}
+
+static void fill_config_for_iam_assume(void)
+{
+    fresh();
+    env("AUTH_TYPE", "iamassume");
+    env("APIKEY", APIKEY);
+    env("IAM_PROFILE_NAME", "my-profile");
+    env("IAM_ACCOUNT_ID", "acct-1");
+    env("CLIENT_ID", "bx");
+    env("CLIENT_SECRET", CLIENT_SECRET);
+    env("SCOPE", "s");
+    env("CR_TOKEN_FILENAME", "/not/for/assume");
+    env("REFRESH_TOKEN", REFRESH);
+    iam_env_properties *p = load_ok(SVC);
+    CHECK_EQ_STR(iam_env_auth_type(p), "iamAssume");
+    iam_config cfg = IAM_CONFIG_INIT;
+    iam_auth_type type = 0;
+    iam_error err;
+    CHECK_EQ_INT(iam_env_fill_config(p, &cfg, &type, &err), IAM_OK);
+    CHECK_EQ_INT(type, IAM_AUTH_IAM_ASSUME);
+    CHECK_SECRET_EQ(cfg.apikey, APIKEY);
+    CHECK(cfg.refresh_token == NULL && cfg.cr_token_filename == NULL);
+    CHECK_EQ_STR(cfg.iam_profile_name, "my-profile");
+    CHECK_EQ_STR(cfg.iam_account_id, "acct-1");
+    CHECK_EQ_STR(cfg.client_id, "bx");
+    CHECK_EQ_STR(cfg.scope, "s");
+    iam_auth *auth = NULL;
+    CHECK_EQ_INT(iam_env_auth_new(&auth, p, NULL, &err), IAM_OK);
+    CHECK(auth && iam_auth_get_type(auth) == IAM_AUTH_IAM_ASSUME);
+    iam_auth_free(auth);
+    iam_env_properties_free(p);
+}
+
+static void auth_new_keeps_the_base_options_and_says_where(void)
+{
+    fresh();
+    env("APIKEY", APIKEY);
+    iam_env_properties *p = load_ok(SVC);
+    iam_config opts = IAM_CONFIG_INIT;
+    opts.ca_file = "/nonexistent/ca.pem"; /* refused by iam_auth_new */
+    iam_auth *auth = (iam_auth *)1;
+    iam_error err;
+    CHECK_EQ_INT(iam_env_auth_new(&auth, p, &opts, &err), IAM_E_CONFIG);
+    CHECK(auth == NULL);
+    CHECK_MSG(err, "service configuration from environment: ");
+    CHECK_MSG(err, "/nonexistent/ca.pem");
+    check_no_secret(&err);
+    opts.ca_file = NULL;
+    opts.timeout_ms = -5;
+    CHECK_EQ_INT(iam_env_auth_new(&auth, p, &opts, &err), IAM_E_CONFIG);
+    CHECK_MSG(err, "timeout");
+    CHECK_EQ_INT(iam_env_auth_new(NULL, p, NULL, &err), IAM_E_CONFIG);
+    iam_env_properties_free(p);
+}
+
+/* Values an authenticator would refuse are refused at load, naming the property. */
+static void bad_values_are_named_by_property(void)
+{
+    static const struct {
+        const char *type, *prop, *value, *needle;
+    } cases[] = {
+        {"iam", "APIKEY", "\"APIKEY-SECRET-0001\"", "APIKEY must not start or end"},
+        {"iam", "CLIENT_SECRET", "{CLIENT-SECRET-0001}", "CLIENT_SECRET must not start or end"},
+        {"iam", "AUTH_URL", "ftp://iam.example", "AUTH_URL must start with"},
+        {"iam", "AUTH_URL", "https://iam.example/a b", "white space"},
+        {"vpc", "VPC_IMS_VERSION", "2022-02-28", "VPC_IMS_VERSION must be a date"},
+        {"vpc", "VPC_IMS_VERSION", "2025-8-26", "VPC_IMS_VERSION must be a date"},
+        {"vpc", "VPC_IMS_VERSION", "2023-02-29", "VPC_IMS_VERSION must be a date"},
+        {"vpc", "IAM_PROFILE_NAME", "p", "not IAM_PROFILE_NAME"},
+        {"iamAssume", "IAM_ACCOUNT_ID", "acct", "IAM_ACCOUNT_ID only with IAM_PROFILE_NAME"},
+        {"iamAssume", "CLIENT_ID", "bx", "CLIENT_ID is set but CLIENT_SECRET is not"},
+        {"bearerToken", "BEARER_TOKEN", "BEARER-SECRET-0001\r\nX-Evil: 1", "line break"},
+        {"basic", "USERNAME", "a:b", "USERNAME must not contain a colon"},
+        {"basic", "PASSWORD", "\"PASSWORD-SECRET-0001\"", "PASSWORD must not start or end"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fresh();
+        env("AUTH_TYPE", cases[i].type);
+        env("APIKEY", APIKEY);
+        env("IAM_PROFILE_ID", "pid");
+        env("BEARER_TOKEN", BEARER);
+        env("USERNAME", "user");
+        env("PASSWORD", PASSWORD);
+        env(cases[i].prop, cases[i].value);
+        if (strcmp(cases[i].prop, "CLIENT_SECRET") == 0)
+            env("CLIENT_ID", "bx");
+        iam_error err;
+        load_fails(SVC, &err);
+        CHECK_MSG(err, cases[i].needle);
+    }
+    /* the valid forms of the same properties */
+    fresh();
+    env("AUTH_TYPE", "vpc");
+    env("VPC_IMS_VERSION", "2024-02-29");
+    env("AUTH_URL", "HTTPS://api.metadata.cloud.ibm.com");
+    iam_env_properties *p = load_ok(SVC);
     iam_env_properties_free(p);
 }
 
@@ -931,6 +1093,11 @@ int main(void)
     RUN(fill_config_for_iam);
     RUN(fill_config_for_container);
     RUN(fill_config_refuses_other_types);
+    RUN(fill_config_for_refresh_token);
+    RUN(fill_config_for_vpc);
+    RUN(fill_config_for_iam_assume);
+    RUN(auth_new_keeps_the_base_options_and_says_where);
+    RUN(bad_values_are_named_by_property);
     RUN(getters_accept_null_and_unknown_names);
     if (chdir(start) != 0)
         return 1;

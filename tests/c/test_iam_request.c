@@ -102,6 +102,91 @@ static void other_error_shapes_and_non_json(void)
     CHECK_EQ_STR(err.message, "IAM token request failed: HTTP 502");
 }
 
+static void vpc_times_are_rfc3339(void)
+{
+    iam_error err;
+    iam_token *t = NULL;
+    /* created_at and expires_at win (milliseconds or not); expires_in is ignored then */
+    const char *body = "{\"access_token\":\"opaque\",\"created_at\":\"1970-01-01T00:16:40.500Z\","
+                       "\"expires_at\":\"1970-01-01T01:16:40Z\",\"expires_in\":5}";
+    CHECK_EQ_INT(iam_parse_token_body(body, strlen(body), 2000, IAM_TIMES_VPC, &t, NULL, &err),
+                 IAM_OK);
+    if (t) {
+        CHECK_EQ_INT(iam_token_issued_at(t), 1000);
+        CHECK_EQ_INT(iam_token_expires_at(t), 4600);
+    }
+    iam_token_release(t);
+    /* expires_at with expires_in; an unparsable created_at is ignored */
+    body = "{\"access_token\":\"opaque\",\"created_at\":\"yesterday\","
+           "\"expires_at\":\"1970-01-01T02:00:00+01:00\",\"expires_in\":300}";
+    t = NULL;
+    CHECK_EQ_INT(iam_parse_token_body(body, strlen(body), 2000, IAM_TIMES_VPC, &t, NULL, &err),
+                 IAM_OK);
+    if (t) {
+        CHECK_EQ_INT(iam_token_expires_at(t), 3600);
+        CHECK_EQ_INT(iam_token_expires_at(t) - iam_token_issued_at(t), 300);
+    }
+    iam_token_release(t);
+    /* IAM's epoch `expiration` means nothing to a VPC answer */
+    body = "{\"access_token\":\"opaque\",\"expiration\":5000}";
+    t = NULL;
+    CHECK_EQ_INT(iam_parse_token_body(body, strlen(body), 2000, IAM_TIMES_VPC, &t, NULL, &err),
+                 IAM_E_PARSE);
+    CHECK(t == NULL);
+    CHECK(strstr(err.message, "expires_at") != NULL);
+}
+
+static void refresh_tokens_are_returned_unless_not_supported(void)
+{
+    static const struct {
+        const char *body;
+        const char *want;
+    } cases[] = {
+        {"{\"access_token\":\"a\",\"expires_in\":60,\"refresh_token\":\"r-1\"}", "r-1"},
+        {"{\"access_token\":\"a\",\"expires_in\":60,\"refresh_token\":\"not_supported\"}", NULL},
+        {"{\"access_token\":\"a\",\"expires_in\":60,\"refresh_token\":\"\"}", NULL},
+        {"{\"access_token\":\"a\",\"expires_in\":60,\"refresh_token\":7}", NULL},
+        {"{\"access_token\":\"a\",\"expires_in\":60}", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        iam_error err;
+        iam_token *t = NULL;
+        char *refresh = (char *)"unchanged";
+        CHECK_EQ_INT(iam_parse_token_body(cases[i].body, strlen(cases[i].body), 1000,
+                                          IAM_TIMES_IAM, &t, &refresh, &err), IAM_OK);
+        if (cases[i].want)
+            CHECK_SECRET_EQ(refresh, cases[i].want);
+        else
+            CHECK(refresh == NULL);
+        free(refresh);
+        iam_token_release(t);
+    }
+    /* a failed parse returns no refresh token */
+    iam_error err;
+    iam_token *t = NULL;
+    char *refresh = (char *)"unchanged";
+    const char *body = "{\"refresh_token\":\"r-2\"}";
+    CHECK_EQ_INT(iam_parse_token_body(body, strlen(body), 1000, IAM_TIMES_IAM, &t, &refresh,
+                                      &err), IAM_E_PARSE);
+    CHECK(refresh == NULL && t == NULL);
+}
+
+static void vpc_error_shape_and_request_name(void)
+{
+    const char *body = "{\"errors\":[{\"code\":\"invalid_value\",\"message\":\"bad\","
+                       "\"target\":{\"name\":\"expires_in\",\"type\":\"field\"}}],"
+                       "\"status_code\":400,\"trace\":\"t-2\"}";
+    iam_error err;
+    iam_error_clear(&err);
+    CHECK_EQ_INT(iam_parse_error_body("VPC IAM token request", 400, body, strlen(body), "", &err),
+                 IAM_E_AUTH);
+    CHECK_EQ_STR(err.error_code, "invalid_value");
+    CHECK_EQ_STR(err.error_message, "bad");
+    CHECK_EQ_STR(err.error_details, "{\"name\":\"expires_in\",\"type\":\"field\"}");
+    CHECK_EQ_STR(err.request_id, "t-2");
+    CHECK_EQ_STR(err.message, "VPC IAM token request failed: HTTP 400, invalid_value: bad");
+}
+
 static void token_url_handles_suffix_and_slashes(void)
 {
     const char *cases[][2] = {
@@ -126,6 +211,9 @@ int main(void)
     RUN(unusable_responses_are_parse_errors);
     RUN(iam_error_body_fills_every_field);
     RUN(other_error_shapes_and_non_json);
+    RUN(vpc_times_are_rfc3339);
+    RUN(refresh_tokens_are_returned_unless_not_supported);
+    RUN(vpc_error_shape_and_request_name);
     RUN(token_url_handles_suffix_and_slashes);
     return CHECK_DONE();
 }

@@ -61,13 +61,3 @@ def run(language, args, env, cwd, timeout=30):
     return subprocess.run(command(language) + [str(a) for a in args], env=env, cwd=str(cwd),
                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=timeout)
-
-
-def node_exports(name):
-    """Whether the Node package exports `name` (e.g. getAuthenticatorFromEnvironment)."""
-    if NODE is None:
-        return False
-    probe = subprocess.run(
-        [NODE, "-e", "process.stdout.write(typeof require(process.argv[1])[process.argv[2]])",
-         str(ROOT), name], capture_output=True, text=True, timeout=30)
-    return probe.stdout == "function"

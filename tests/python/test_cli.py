@@ -18,7 +18,7 @@ import pytest
 import iamcore
 from iamcore import aws
 
-from cli_run import LANGUAGES, ROOT, clean_env, command, node_exports, run
+from cli_run import LANGUAGES, ROOT, clean_env, command, run
 
 APIKEY = "cli-Secret-ApiKey-0123456789"
 SECRET = "S3cr3t-Value-9f8e7d"  # stands for any secret typed where it does not belong
@@ -26,8 +26,6 @@ RDS_HOST = "mydb.c1x2y3z4.eu-central-1.rds.amazonaws.com"
 DSQL_HOST = "abcdefghijklmnopqrst.dsql.us-east-1.on.aws"
 AKID, AWS_SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 SESSION_TOKEN = "session/token+with=reserved/characters=="
-HAS_ENV_CONFIG = hasattr(iamcore, "get_authenticator_from_environment")
-ENV_CONFIG_MISSING = "iamcore.get_authenticator_from_environment is missing"
 
 both = pytest.mark.parametrize("lang", LANGUAGES)
 
@@ -422,10 +420,7 @@ def test_missing_token_file_is_a_token_file_error(cli_both, emulator, home):
 # ------------------------------------------------------------------- IBM: --service
 
 @both
-@pytest.mark.skipif(not HAS_ENV_CONFIG, reason=ENV_CONFIG_MISSING)
 def test_service_token_from_environment_variables(cli, emulator, lang):
-    if lang == "node" and not node_exports("getAuthenticatorFromEnvironment"):
-        pytest.skip("getAuthenticatorFromEnvironment is missing")
     result = cli(lang, "token", "--service", "cli-test-service", "--json",
                  env={"CLI_TEST_SERVICE_APIKEY": APIKEY, "CLI_TEST_SERVICE_AUTH_URL": emulator.http})
     assert result.returncode == 0, result.stderr
@@ -434,10 +429,7 @@ def test_service_token_from_environment_variables(cli, emulator, lang):
 
 
 @both
-@pytest.mark.skipif(not HAS_ENV_CONFIG, reason=ENV_CONFIG_MISSING)
 def test_service_token_from_a_credentials_file(cli, emulator, home, lang):
-    if lang == "node" and not node_exports("getAuthenticatorFromEnvironment"):
-        pytest.skip("getAuthenticatorFromEnvironment is missing")
     token_file = home / "cr-token"
     token_file.write_text("cr-token-value")
     (home / "ibm-credentials.env").write_text(
@@ -449,19 +441,9 @@ def test_service_token_from_a_credentials_file(cli, emulator, home, lang):
     assert emulator.requests("iam")[0]["form"]["profile_name"] == "p"
 
 
-@pytest.mark.skipif(not HAS_ENV_CONFIG, reason=ENV_CONFIG_MISSING)
 def test_service_without_configuration_is_a_configuration_error(cli, emulator):
     result = cli("python", "token", "--service", "cli-unconfigured-service")
     one_line_error(result, 3, "iamcore: configuration error: ")
-
-
-@pytest.mark.skipif(HAS_ENV_CONFIG, reason="only while get_authenticator_from_environment is "
-                                           "missing")
-def test_service_without_environment_configuration_support(cli_both):
-    py, node = cli_both("token", "--service", "cli-test-service")
-    for result in (py, node):
-        one_line_error(result, 1, "iamcore: error: this version of iamcore cannot read a "
-                                  "service's environment configuration")
 
 
 # ------------------------------------------------------------------- AWS

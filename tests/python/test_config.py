@@ -139,8 +139,10 @@ def test_wrong_types_raise_type_error(kwargs):
 
 
 def test_signatures():
-    with pytest.raises(TypeError):
-        iamcore.IAMAuthenticator()  # apikey is required
+    # apikey may be omitted for refresh_token; without either: a ConfigError naming both
+    with pytest.raises(iamcore.ConfigError) as info:
+        iamcore.IAMAuthenticator()
+    assert "apikey" in str(info.value) and "refresh_token" in str(info.value)
     with pytest.raises(TypeError):
         iamcore.IAMAuthenticator("key", "https://iam.example.com")  # options are keyword-only
     with pytest.raises(TypeError):
