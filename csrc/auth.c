@@ -250,6 +250,7 @@ iam_status iam_auth_new(iam_auth **out, iam_auth_type type, const iam_config *cf
         free(a);
         return iam_error_set(err, IAM_E_NOMEM, "out of memory");
     }
+    a->cache.log_auth_type = iam_auth_type_name(type);
     a->apikey = type == IAM_AUTH_IAM ? iam_strdup(cfg->apikey) : NULL;
     a->client_id = dup_nonempty(cfg->client_id);
     a->client_secret = dup_nonempty(cfg->client_secret);
