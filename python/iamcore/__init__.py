@@ -33,6 +33,9 @@ Behaviour common to both:
 The environment variables ``HTTPS_PROXY`` / ``NO_PROXY`` are honoured unless
 ``proxy`` is given.
 
+Events (tokens fetched, retries, failures, background refreshes; never a secret)
+are logged on the standard logger ``"iamcore"``; see docs/logging.md.
+
 AWS (details in :mod:`iamcore.aws`, imported on first use)::
 
     pw = iamcore.generate_db_auth_token(host, 5432, "app_user")   # as boto3's
@@ -55,6 +58,7 @@ from ._errors import (
     TransportError,
 )
 from . import _native
+from . import _logging  # noqa: F401 (routes the core's events to the "iamcore" logger)
 from ._native import (
     generate_db_auth_token,
     generate_dsql_auth_token,
