@@ -19,6 +19,9 @@
 // Secrets: the API key and the client secret are handed to the addon, which
 // copies them into the core and zeroes its copies; this object never keeps them.
 // Tokens live in private (#) fields, invisible to util.inspect and JSON.
+//
+// Events (tokens fetched, retries, failures, refreshes): setLogHook(fn) and
+// NODE_DEBUG=iamcore, in node/log.js.
 
 const path = require('node:path');
 const util = require('node:util');
@@ -330,6 +333,7 @@ class ContainerAuthenticator extends TokenAuthenticator {
 }
 
 const aws = Object.freeze(require('./aws.js')({ addon, IamcoreError, ErrorCodes }));
+const { setLogHook } = require('./log.js')({ addon, IamcoreError, ErrorCodes });
 
 module.exports = {
   IamAuthenticator,
@@ -337,6 +341,7 @@ module.exports = {
   RdsSigner: aws.RdsSigner,
   DsqlSigner: aws.DsqlSigner,
   aws,
+  setLogHook,
   IamcoreError,
   ErrorCodes,
   IAMCORE_CONFIG: ErrorCodes.CONFIG,

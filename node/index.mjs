@@ -7,6 +7,7 @@ export const {
   RdsSigner,
   DsqlSigner,
   aws,
+  setLogHook,
   IamcoreError,
   ErrorCodes,
   IAMCORE_CONFIG,
