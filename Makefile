@@ -19,7 +19,7 @@ SAN_OBJ   := $(SRC:csrc/%.c=$(BUILD)/san/%.o)
 TSAN_FLAGS := -O1 -g -fsanitize=thread
 TSAN_OBJ  := $(SRC:csrc/%.c=$(BUILD)/tsan/%.o)
 # Tests whose subject is concurrency also run under ThreadSanitizer.
-TSAN_TESTS := $(BUILD)/tsan/test_token_cache $(BUILD)/tsan/test_auth_refresh
+TSAN_TESTS := $(BUILD)/tsan/test_token_cache $(BUILD)/tsan/test_auth_refresh $(BUILD)/tsan/test_log
 TESTS     := $(patsubst tests/c/%.c,$(BUILD)/san/%,$(filter-out tests/c/check.c,$(wildcard tests/c/test_*.c)))
 
 .PHONY: all lib example test-c test-c-tsan clean

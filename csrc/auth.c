@@ -325,6 +325,7 @@ iam_status iam_auth_new(iam_auth **out, iam_auth_type type, const iam_config *cf
         free(a);
         return iam_error_set(err, IAM_E_NOMEM, "out of memory");
     }
+    a->cache.log_auth_type = iam_auth_type_name(type);
     int oom = 0;
     /* The assume grant's client credentials and scope are its inner step's;
      * the metadata service takes none. */

@@ -10,6 +10,7 @@
 #include "aws_chain.h"
 #include "aws_credentials.h"
 #include "error.h"
+#include "log.h"
 #include "secret.h"
 #include "token_cache.h"
 
@@ -55,6 +56,19 @@ static int provider_fetch(void *p, iam_cache_item **out, iam_error *err)
     return rc;
 }
 
+/* Event fields (log.h): the profile asked for and the source that answered. */
+static size_t provider_log_fields(void *p, const iam_cache_item *item, iam_log_field *out,
+                                  size_t cap)
+{
+    iam_aws_provider *ap = p;
+    size_t n = 0;
+    if (ap->profile && n < cap)
+        out[n++] = IAM_LOG_STR("profile", ap->profile);
+    if (item && n < cap)
+        out[n++] = IAM_LOG_STR("source", iam_aws_creds_source((const iam_aws_creds *)item));
+    return n;
+}
+
 iam_status iam_aws_provider_new(iam_aws_provider **out, const iam_aws_provider_config *cfg,
                                 iam_error *err)
 {
@@ -82,6 +96,9 @@ iam_status iam_aws_provider_new(iam_aws_provider **out, const iam_aws_provider_c
     p->cache.refresh_lead_ms = AWS_REFRESH_LEAD_MS;
     p->cache.margin_ms = AWS_EXPIRY_MARGIN_MS;
     p->cache.scale_to_lifetime = 1; /* e.g. 5-minute credentials from a test STS */
+    p->cache.log_fetched = "credentials_fetched";
+    p->cache.log_auth_type = "aws";
+    p->cache.log_fields = provider_log_fields;
     int oom = 0;
     if (cfg->profile && *cfg->profile)
         oom |= !(p->profile = iam_strdup(cfg->profile));

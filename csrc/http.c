@@ -6,10 +6,12 @@
 #define _GNU_SOURCE
 #include "http.h"
 #include "error.h"
+#include "log.h"
 #include "token_cache.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -272,6 +274,20 @@ static CURLcode set_method(CURL *c, const char *method, const char *body, size_t
     return rc;
 }
 
+/* The retry event (log.h): why attempt attempt_no + 1 failed, and the wait. */
+static void log_retry(const char *url, int attempt_no, CURLcode rc, long status,
+                      long retry_after_s, const char *errbuf, long wait_ms)
+{
+    char reason[CURL_ERROR_SIZE + 48];
+    if (rc == CURLE_OK && retry_after_s >= 0)
+        snprintf(reason, sizeof reason, "HTTP %ld, Retry-After %ld s", status, retry_after_s);
+    else if (rc == CURLE_OK)
+        snprintf(reason, sizeof reason, "HTTP %ld", status);
+    else
+        snprintf(reason, sizeof reason, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    iam_log_retry(url, attempt_no + 1, rc == CURLE_OK ? status : 0, reason, wait_ms);
+}
+
 int iam_http_post(iam_http *h, const char *url, const char *const *header_lines,
                   size_t header_count, const char *body, size_t body_len,
                   iam_http_response *resp, iam_error *err)
@@ -307,6 +323,7 @@ int iam_http_request(iam_http *h, const char *method, const char *url,
     long backoff_ms = 250;
     status = IAM_E_INTERNAL;
     char errbuf[CURL_ERROR_SIZE];
+    int attempts = 0;
 
     for (int attempt_no = 0;; attempt_no++) {
         int64_t remaining = deadline - iam_now_ms();
@@ -336,8 +353,9 @@ int iam_http_request(iam_http *h, const char *method, const char *url,
         curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
         curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, NULL);
         curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+        attempts = attempt_no + 1;
         if (err)
-            err->attempts = attempt_no + 1;
+            err->attempts = attempts;
 
         long wait_ms = -1; /* -1: do not retry */
         if (rc == CURLE_OK) {
@@ -377,8 +395,12 @@ int iam_http_request(iam_http *h, const char *method, const char *url,
         }
         if (iam_now_ms() + wait_ms >= deadline)
             break; /* the wait would use up the total timeout: report now */
+        if (iam_log_on())
+            log_retry(url, attempt_no, rc, resp->status, a.retry_after_s, errbuf, wait_ms);
         sleep_ms(wait_ms);
     }
+    if (iam_log_on())
+        iam_log_http_done(url, status == IAM_OK ? resp->status : 0, attempts);
 
     if (status == IAM_OK && err)
         err->code = IAM_OK;

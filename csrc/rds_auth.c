@@ -10,6 +10,7 @@
 #include "aws_credentials.h"
 #include "aws_region.h"
 #include "error.h"
+#include "log.h"
 #include "secret.h"
 #include "token.h"
 #include "token_cache.h"
@@ -86,6 +87,21 @@ static int rds_fetch(void *p, iam_cache_item **out, iam_error *err)
     return IAM_OK;
 }
 
+/* Event fields (log.h): which database and user the tokens are for. */
+static size_t rds_log_fields(void *p, const iam_cache_item *item, iam_log_field *out, size_t cap)
+{
+    iam_rds_auth *a = p;
+    (void)item;
+    size_t n = 0;
+    if (cap >= 4) {
+        out[n++] = IAM_LOG_STR("hostname", a->hostname);
+        out[n++] = IAM_LOG_INT("port", a->port);
+        out[n++] = IAM_LOG_STR("username", a->username);
+        out[n++] = IAM_LOG_STR("region", a->region);
+    }
+    return n;
+}
+
 /* A host name or IP literal, not a URL or host:port: "https://db" or "db:5432"
  * would only fail later, at the first token, or sign for the wrong host. */
 static int plain_host(const char *h)
@@ -128,6 +144,9 @@ iam_status iam_rds_auth_new(iam_rds_auth **out, const iam_rds_config *cfg, iam_e
         return iam_error_set(err, IAM_E_NOMEM, "out of memory");
     }
     a->cache.margin_ms = 0; /* the cache lifetime already keeps 30 s in hand */
+    a->cache.log_fetched = "rds_token_generated";
+    a->cache.log_auth_type = "rds";
+    a->cache.log_fields = rds_log_fields;
     a->port = cfg->port;
     a->expiration_s = cfg->expiration_s ? cfg->expiration_s : IAM_RDS_DEFAULT_EXPIRATION_S;
     const char *signing = cfg->signing_hostname && *cfg->signing_hostname ? cfg->signing_hostname

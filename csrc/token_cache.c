@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include "token_cache.h"
 #include "error.h"
+#include "log.h"
 
 #include <string.h>
 #include <time.h>
@@ -42,6 +43,7 @@ int iam_token_cache_init(iam_token_cache *c, iam_fetch_fn fetch, void *owner,
     c->retain_owner = retain_owner;
     c->release_owner = release_owner;
     c->now_ms = iam_now_ms;
+    c->log_fetched = "token_fetched";
     c->margin_ms = (int64_t)IAM_EXPIRY_MARGIN_S * 1000;
     c->next_generation = 1;
     return IAM_OK;
@@ -95,10 +97,15 @@ static void *refresh_thread(void *arg)
     iam_cache_item *item = NULL;
     iam_error err;
     iam_error_clear(&err);
+    iam_log_fetch lf;
+    iam_log_fetch_start(&lf, c, 1);
     int status = c->fetch(c->owner, &item, &err);
+    iam_log_fetch_stop(&lf);
     pthread_mutex_lock(&c->mu);
     finish_fetch(c, status, item, &err);
+    iam_log_fetch_result(&lf, c, status);
     pthread_mutex_unlock(&c->mu);
+    iam_log_fetch_report(&lf, c, status, &err);
     c->release_owner(c->owner); /* may free c: last use */
     return NULL;
 }
@@ -169,14 +176,19 @@ int iam_token_cache_get(iam_token_cache *c, iam_cache_item **out, iam_error *err
     iam_cache_item *item = NULL;
     iam_error local;
     iam_error_clear(&local);
+    iam_log_fetch lf;
+    iam_log_fetch_start(&lf, c, 0);
     int status = c->fetch(c->owner, &item, &local);
+    iam_log_fetch_stop(&lf);
     pthread_mutex_lock(&c->mu);
     finish_fetch(c, status, item, &local);
+    iam_log_fetch_result(&lf, c, status);
     if (status == IAM_OK)
         *out = iam_cache_item_retain(c->current);
     else if (err)
         *err = local;
     pthread_mutex_unlock(&c->mu);
+    iam_log_fetch_report(&lf, c, status, &local);
     return status;
 }
 

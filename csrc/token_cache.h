@@ -4,6 +4,7 @@
 #define IAMCORE_TOKEN_CACHE_H
 
 #include "iamcore.h"
+#include "iamcore_log.h"
 #include "cache_item.h"
 
 #include <pthread.h>
@@ -37,6 +38,14 @@ typedef struct iam_token_cache {
     void (*retain_owner)(void *owner); /* keeps owner alive for a background refresh */
     void (*release_owner)(void *owner);
     int64_t (*now_ms)(void);           /* wall clock; replaceable in tests */
+
+    /* Events (log.h): the name of the one a successful fetch raises (default
+     * "token_fetched"), the auth_type field of all of them (NULL: none), and
+     * optionally more fields describing the owner or a fetched item (NULL after
+     * a failure); the strings must outlive the owner or the item. */
+    const char *log_fetched;
+    const char *log_auth_type;
+    size_t (*log_fields)(void *owner, const iam_cache_item *item, iam_log_field *out, size_t cap);
 } iam_token_cache;
 
 int iam_token_cache_init(iam_token_cache *c, iam_fetch_fn fetch, void *owner,

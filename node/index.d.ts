@@ -479,3 +479,66 @@ export declare const db2: Readonly<{
    */
   connectionString(options: Db2ConnectionOptions): Promise<string>;
 }>;
+/** The level of an iamcore event. */
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
+
+/** The name of an iamcore event (docs/logging.md). */
+export type LogEventName =
+  | 'token_fetched'
+  | 'credentials_fetched'
+  | 'rds_token_generated'
+  | 'refresh_scheduled'
+  | 'refresh_started'
+  | 'retry'
+  | 'failure';
+
+/**
+ * One event of the iamcore core, as a plain object. The fields present depend on
+ * the event (docs/logging.md); none ever holds a secret, and URLs have no query
+ * string.
+ */
+export interface LogEvent {
+  level: LogLevel;
+  event: LogEventName;
+  /** When it happened, ms since the epoch. */
+  time: number;
+  /** 'iam', 'container', 'aws' (credentials) or 'rds'. */
+  authType?: string;
+  /** The last request's URL: scheme, host, port and path only. */
+  url?: string;
+  /** HTTP status of the last response. */
+  status?: number;
+  /** HTTP attempts, retries included. */
+  attempts?: number;
+  /** retry: the number of the attempt that failed (1 = the first). */
+  attempt?: number;
+  /** retry: "HTTP 503", "HTTP 429, Retry-After 2 s" or the connection error. */
+  reason?: string;
+  /** retry: the wait before the next attempt. */
+  delayMs?: number;
+  /** Epoch seconds. */
+  expiresAt?: number;
+  /** refresh_scheduled: epoch seconds from which the next refresh is due. */
+  refreshAt?: number;
+  durationMs?: number;
+  /** Fetched by a background refresh, not by a caller. */
+  background?: boolean;
+  /** failure: the error's name: 'auth', 'transport', 'timeout', 'tls', 'parse', ... */
+  error?: string;
+  /** failure: the service's error code, e.g. 'BXNIM0415E'. */
+  errorCode?: string;
+  /** failure: the error message (as IamcoreError#message). */
+  message?: string;
+  /** failure: a valid cached token is still served. */
+  tokenValid?: boolean;
+  [field: string]: string | number | boolean | undefined;
+}
+
+/**
+ * Receive every iamcore event of the process on this thread (main thread or
+ * worker): `hook(event)`, called asynchronously on this thread's event loop; it
+ * never keeps the process alive. `null` removes it. `NODE_DEBUG=iamcore` prints
+ * the events without a hook. A hook that throws is reported with
+ * process.emitWarning. Throws IamcoreError IAMCORE_CONFIG for a non-function.
+ */
+export declare function setLogHook(hook: ((event: LogEvent) => void) | null): void;

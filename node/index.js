@@ -23,6 +23,9 @@
 // which copies them into the core and zeroes its copies; this object never keeps
 // them.
 // Tokens live in private (#) fields, invisible to util.inspect and JSON.
+//
+// Events (tokens fetched, retries, failures, refreshes): setLogHook(fn) and
+// NODE_DEBUG=iamcore, in node/log.js.
 
 const path = require('node:path');
 const util = require('node:util');
@@ -437,6 +440,7 @@ function getAuthenticatorFromEnvironment(serviceName) {
 
 const aws = Object.freeze(require('./aws.js')({ addon, IamcoreError, ErrorCodes }));
 const db2 = Object.freeze(require('./db2.js')({ IamcoreError, ErrorCodes }));
+const { setLogHook } = require('./log.js')({ addon, IamcoreError, ErrorCodes });
 
 module.exports = {
   IamAuthenticator,
@@ -451,6 +455,7 @@ module.exports = {
   DsqlSigner: aws.DsqlSigner,
   aws,
   db2,
+  setLogHook,
   IamcoreError,
   ErrorCodes,
   IAMCORE_CONFIG: ErrorCodes.CONFIG,

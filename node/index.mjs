@@ -14,6 +14,7 @@ export const {
   DsqlSigner,
   aws,
   db2,
+  setLogHook,
   IamcoreError,
   ErrorCodes,
   IAMCORE_CONFIG,

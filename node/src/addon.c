@@ -5,6 +5,7 @@
  *   RdsAuth              cached RDS tokens (rds.c)
  *   CredentialProvider, resolveCredentials, invalidateCredentials  (aws_provider.c)
  *   awsSign, resolveRegion                                          (aws_sign.c)
+ *   setLogCallback(fn | null)   the core's events for this environment (log.c)
  *   setErrorClass(cls)   register the JS IamcoreError class used for every error
  *   version              iam_version()
  *
@@ -69,6 +70,7 @@ static napi_status init(napi_env env, napi_value exports)
     NAPI_TRY(iamnode_rds_init(env, exports));
     NAPI_TRY(iamnode_aws_provider_init(env, exports));
     NAPI_TRY(iamnode_aws_sign_init(env, exports));
+    NAPI_TRY(iamnode_log_init(env, exports));
     NAPI_TRY(napi_create_function(env, "setErrorClass", NAPI_AUTO_LENGTH, set_error_class, NULL,
                                   &fn));
     NAPI_TRY(napi_set_named_property(env, exports, "setErrorClass", fn));

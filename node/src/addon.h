@@ -12,6 +12,8 @@
  *   aws_sign.c       awsSign(): SigV4 headers / presigned URLs / database tokens,
  *                    resolveRegion()
  *   rds.c            RdsAuth: cached RDS tokens (iam_rds_auth)
+ *   log.c            setLogCallback(): the core's events, fanned out to every
+ *                    environment that listens
  *
  * Rules: no static napi_value / napi_ref (worker_threads load the addon once per
  * environment); anything module-wide lives in the instance data. Threadpool code
@@ -34,6 +36,8 @@ typedef struct addon_data {
      * use (on this environment's thread, so no lock is needed here; the provider
      * itself is thread-safe and async work holds its own reference). */
     iam_aws_provider *default_provider;
+    /* This environment's event target (log.c), NULL when it takes no events. */
+    struct iamnode_log_target *log_target;
 } addon_data;
 
 /* Return `call`'s status from the enclosing function when it fails. */
@@ -168,6 +172,11 @@ napi_status iamnode_aws_provider_init(napi_env env, napi_value exports);
 
 /* awsSign(), resolveRegion(). */
 napi_status iamnode_aws_sign_init(napi_env env, napi_value exports);
+
+/* ------------------------------------------------------------ log.c */
+
+/* setLogCallback(): this environment's share of the core's events. */
+napi_status iamnode_log_init(napi_env env, napi_value exports);
 
 /* ------------------------------------------------------------ rds.c */
 

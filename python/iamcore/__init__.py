@@ -51,6 +51,9 @@ Adapters (see docs/adapters.md)::
 The environment variables ``HTTPS_PROXY`` / ``NO_PROXY`` are honoured unless
 ``proxy`` is given.
 
+Events (tokens fetched, retries, failures, background refreshes; never a secret)
+are logged on the standard logger ``"iamcore"``; see docs/logging.md.
+
 AWS (details in :mod:`iamcore.aws`, imported on first use)::
 
     pw = iamcore.generate_db_auth_token(host, 5432, "app_user")   # as boto3's
@@ -74,6 +77,7 @@ from ._errors import (
 )
 from . import _native
 from ._simple_auth import BasicAuthenticator, BearerTokenAuthenticator, NoAuthAuthenticator
+from . import _logging  # noqa: F401 (routes the core's events to the "iamcore" logger)
 from ._native import (
     generate_db_auth_token,
     generate_dsql_auth_token,

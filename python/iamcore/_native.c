@@ -901,7 +901,7 @@ IAMPY_EXPORT PyMODINIT_FUNC PyInit__native(void)
     PyObject *m = PyModule_Create(&native_module);
     if (m == NULL)
         return NULL;
-    if (iampy_aws_init(m) < 0)
+    if (iampy_aws_init(m) < 0 || iampy_log_init(m) < 0)
         goto fail;
     Py_INCREF(&AuthType);
     if (PyModule_AddObject(m, "Authenticator", (PyObject *)&AuthType) < 0) {

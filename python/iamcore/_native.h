@@ -47,4 +47,8 @@ const char *iampy_short_name(PyObject *self);
  * Returns 0, or -1 with an exception set. */
 int iampy_aws_init(PyObject *module);
 
+/* The event hook (_native_log.c): add its private functions to the module.
+ * Returns 0, or -1 with an exception set. */
+int iampy_log_init(PyObject *module);
+
 #endif /* IAMCORE_PY_NATIVE_H */
