@@ -11,28 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth_check.h"
 #include "emulator.h"
 
 static const char *https_url, *ca_file;
 
 /* ---- helpers */
-
-static iam_auth *make(iam_config *cfg)
-{
-    iam_auth *a = NULL;
-    iam_error err;
-    if (iam_auth_new(&a, IAM_AUTH_IAM, cfg, &err) != IAM_OK)
-        fprintf(stderr, "  unexpected config error: %s\n", err.message);
-    return a;
-}
-
-static int fetch(iam_auth *a, iam_error *err)
-{
-    iam_token *t = NULL;
-    int st = iam_auth_get_token(a, &t, err);
-    iam_token_release(t);
-    return st;
-}
 
 static double seconds_since(struct timespec *t0)
 {
@@ -43,55 +27,42 @@ static double seconds_since(struct timespec *t0)
 
 /* ---- configuration */
 
-static int config_fails(iam_auth_type type, iam_config *cfg, const char *needle)
-{
-    iam_auth *a = NULL;
-    iam_error err;
-    int st = iam_auth_new(&a, type, cfg, &err);
-    int ok = st == IAM_E_CONFIG && a == NULL && err.code == IAM_E_CONFIG &&
-             strstr(err.message, needle) != NULL;
-    if (!ok)
-        fprintf(stderr, "  expected a config error mentioning '%s', got %d '%s'\n", needle, st,
-                err.message);
-    return ok;
-}
-
 static void bad_configuration_is_refused(void)
 {
     iam_config c = IAM_CONFIG_INIT;
-    CHECK(config_fails(IAM_AUTH_IAM, &c, "API key is required"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "API key is required", NULL));
     c.apikey = "";
-    CHECK(config_fails(IAM_AUTH_IAM, &c, "API key is required"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "API key is required", NULL));
     c.apikey = "\"quoted-key\"";
-    CHECK(config_fails(IAM_AUTH_IAM, &c, "curly bracket or a quote"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "curly bracket or a quote", NULL));
     c.apikey = "{braced-key}";
-    CHECK(config_fails(IAM_AUTH_IAM, &c, "curly bracket or a quote"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "curly bracket or a quote", NULL));
     c.apikey = "good-key";
     c.client_id = "id";
-    CHECK(config_fails(IAM_AUTH_IAM, &c, "together"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "together", NULL));
     c.client_id = NULL;
     c.client_secret = "secret";
-    CHECK(config_fails(IAM_AUTH_IAM, &c, "together"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "together", NULL));
     c.client_secret = NULL;
     c.url = "ftp://example.com";
-    CHECK(config_fails(IAM_AUTH_IAM, &c, "url"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "url", NULL));
     c.url = NULL;
     c.timeout_ms = -1;
-    CHECK(config_fails(IAM_AUTH_IAM, &c, "timeout"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "timeout", NULL));
     c.timeout_ms = 0;
     c.ca_file = "/nonexistent/ca.pem";
-    CHECK(config_fails(IAM_AUTH_IAM, &c, "/nonexistent/ca.pem"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "/nonexistent/ca.pem", NULL));
     c.ca_file = NULL;
     iam_header h[] = {{"X-Ok", "fine\r\nInjected: yes"}};
     c.headers = h;
     c.header_count = 1;
-    CHECK(config_fails(IAM_AUTH_IAM, &c, "line break"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "line break", NULL));
     c.header_count = 0;
     c.version = 99;
-    CHECK(config_fails(IAM_AUTH_IAM, &c, "version"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "version", NULL));
 
     iam_config k = IAM_CONFIG_INIT;
-    CHECK(config_fails(IAM_AUTH_CONTAINER, &k, "trusted profile is required"));
+    CHECK(auth_config_fails(IAM_AUTH_CONTAINER, &k, "trusted profile is required", NULL));
     k.iam_profile_crn = "crn:v1:x";
     iam_auth *a = NULL;
     iam_error err;
@@ -118,7 +89,7 @@ static void gets_a_token_over_http_and_caches_it(void)
     iam_config c = IAM_CONFIG_INIT;
     c.apikey = "c-test-key";
     c.url = http_url;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_token *t1 = NULL, *t2 = NULL;
     iam_error err;
     CHECK_EQ_INT(iam_auth_get_token(a, &t1, &err), IAM_OK);
@@ -132,7 +103,7 @@ static void gets_a_token_over_http_and_caches_it(void)
     iam_token_release(t2);
     iam_auth_invalidate(a);
     CHECK_EQ_INT(iam_auth_peek(a, NULL), 0);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     CHECK_EQ_INT(request_count(), 2);
     iam_auth_free(a);
 }
@@ -144,18 +115,18 @@ static void tls_needs_the_test_ca(void)
     c.apikey = "c-test-key";
     c.url = https_url;
     c.max_retries = -1;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_TLS);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_TLS);
     iam_auth_free(a);
     c.ca_file = ca_file;
-    a = make(&c);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    a = auth_make(IAM_AUTH_IAM, &c);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     iam_auth_free(a);
     c.ca_file = NULL;
     c.disable_ssl_verification = 1;
-    a = make(&c);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    a = auth_make(IAM_AUTH_IAM, &c);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     iam_auth_free(a);
 }
 
@@ -165,9 +136,9 @@ static void iam_error_keeps_its_fields_and_hides_the_key(void)
     iam_config c = IAM_CONFIG_INIT;
     c.apikey = "bad-key";
     c.url = http_url;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_AUTH);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_AUTH);
     CHECK_EQ_INT(err.http_status, 400);
     CHECK_EQ_STR(err.error_code, "BXNIM0415E");
     CHECK(err.request_id[0] != '\0');
@@ -180,8 +151,8 @@ static void iam_error_keeps_its_fields_and_hides_the_key(void)
     enqueue("{\"responses\":[{\"status\":401,\"error\":{\"errorCode\":\"BXNIM0000E\","
             "\"errorMessage\":\"key echo-secret-key-1 is bad\"}}]}");
     c.apikey = "echo-secret-key-1";
-    a = make(&c);
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_AUTH);
+    a = auth_make(IAM_AUTH_IAM, &c);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_AUTH);
     CHECK(strstr(err.message, "echo-secret-key-1") == NULL);
     CHECK(strstr(err.error_message, "echo-secret-key-1") == NULL);
     CHECK(strstr(err.error_message, "[redacted]") != NULL);
@@ -195,9 +166,9 @@ static void server_errors_are_retried(void)
     iam_config c = IAM_CONFIG_INIT;
     c.apikey = "c-test-key";
     c.url = http_url;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     CHECK_EQ_INT(request_count(), 3);
     iam_auth_free(a);
 }
@@ -209,11 +180,11 @@ static void retry_after_is_honoured(void)
     iam_config c = IAM_CONFIG_INIT;
     c.apikey = "c-test-key";
     c.url = http_url;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     CHECK(seconds_since(&t0) >= 0.95);
     CHECK_EQ_INT(request_count(), 2);
     iam_auth_free(a);
@@ -222,9 +193,9 @@ static void retry_after_is_honoured(void)
     reset();
     enqueue("{\"responses\":[{\"status\":429,\"headers\":{\"Retry-After\":\"30\"}}]}");
     c.timeout_ms = 2000;
-    a = make(&c);
+    a = auth_make(IAM_AUTH_IAM, &c);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_AUTH);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_AUTH);
     CHECK_EQ_INT(err.http_status, 429);
     CHECK(seconds_since(&t0) < 1.0);
     iam_auth_free(a);
@@ -238,11 +209,11 @@ static void a_hanging_server_times_out_within_the_bound(void)
     c.apikey = "c-test-key";
     c.url = http_url;
     c.timeout_ms = 800;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_TIMEOUT);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_TIMEOUT);
     double took = seconds_since(&t0);
     CHECK(took >= 0.7 && took < 1.5);
     iam_auth_free(a);
@@ -255,11 +226,11 @@ static void bad_bodies_are_parse_errors(void)
     iam_config c = IAM_CONFIG_INIT;
     c.apikey = "c-test-key";
     c.url = http_url;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_PARSE);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_PARSE);
     CHECK_EQ_INT(err.http_status, 200);
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_PARSE);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_PARSE);
     CHECK(strstr(err.message, "access_token") != NULL);
     iam_auth_free(a);
 }
@@ -271,9 +242,9 @@ static void oversized_response_is_refused(void)
     c.apikey = "c-test-key";
     c.url = http_url;
     c.max_response_bytes = 64;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_TRANSPORT);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_TRANSPORT);
     CHECK(strstr(err.message, "larger than 64 bytes") != NULL);
     iam_auth_free(a);
 }
@@ -284,9 +255,9 @@ static void refused_connection_is_a_transport_error(void)
     c.apikey = "c-test-key";
     c.url = "http://127.0.0.1:1";
     c.timeout_ms = 3000;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_TRANSPORT);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_TRANSPORT);
     CHECK_EQ_INT(err.attempts, 1 + IAM_DEFAULT_MAX_RETRIES);
     iam_auth_free(a);
 }
@@ -302,9 +273,9 @@ static void client_credentials_and_headers_are_sent(void)
     iam_header h[] = {{"X-Extra", "one"}, {"Accept", "application/json; q=1"}};
     c.headers = h;
     c.header_count = 2;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     char *v = last_request_item("headers", "authorization");
     CHECK_SECRET_EQ(v, "Basic Yng6Yngtc2VjcmV0"); /* base64("bx:bx-secret") */
     free(v);
@@ -341,14 +312,14 @@ static void container_reads_the_token_file_at_each_fetch(void)
     iam_auth *a = NULL;
     iam_error err;
     CHECK_EQ_INT(iam_auth_new(&a, IAM_AUTH_CONTAINER, &c, &err), IAM_OK);
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_TOKEN_FILE); /* not mounted yet */
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_TOKEN_FILE); /* not mounted yet */
     CHECK(strstr(err.message, path) != NULL);
     CHECK_EQ_INT(request_count(), 0);
 
     FILE *f = fopen(path, "w");
     fputs("cr-token-1\n", f);
     fclose(f);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     char *v = last_request_item("form", "cr_token");
     CHECK_SECRET_EQ(v, "cr-token-1");
     free(v);
@@ -360,7 +331,7 @@ static void container_reads_the_token_file_at_each_fetch(void)
     fputs("cr-token-2", f);
     fclose(f);
     iam_auth_invalidate(a);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     v = last_request_item("form", "cr_token");
     CHECK_SECRET_EQ(v, "cr-token-2");
     free(v);

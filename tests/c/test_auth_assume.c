@@ -9,41 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth_check.h"
 #include "emulator.h"
 
 #define GRANT_APIKEY "urn:ibm:params:oauth:grant-type:apikey"
 #define GRANT_ASSUME "urn:ibm:params:oauth:grant-type:assume"
 
 static const char *https_url, *ca_file;
-
-static int config_fails(iam_config *cfg, const char *needle)
-{
-    iam_auth *a = NULL;
-    iam_error err;
-    int st = iam_auth_new(&a, IAM_AUTH_IAM_ASSUME, cfg, &err);
-    int ok = st == IAM_E_CONFIG && a == NULL && strstr(err.message, needle) != NULL;
-    if (!ok)
-        fprintf(stderr, "  expected a config error mentioning '%s', got %d '%s'\n", needle, st,
-                err.message);
-    return ok;
-}
-
-static iam_auth *make(iam_config *cfg)
-{
-    iam_auth *a = NULL;
-    iam_error err;
-    if (iam_auth_new(&a, IAM_AUTH_IAM_ASSUME, cfg, &err) != IAM_OK)
-        fprintf(stderr, "  unexpected config error: %s\n", err.message);
-    return a;
-}
-
-static int fetch(iam_auth *a, iam_error *err)
-{
-    iam_token *t = NULL;
-    int st = a ? iam_auth_get_token(a, &t, err) : IAM_E_INTERNAL;
-    iam_token_release(t);
-    return st;
-}
 
 static iam_config base_config(void)
 {
@@ -58,31 +30,31 @@ static void configuration_rules(void)
 {
     iam_config c = IAM_CONFIG_INIT;
     c.iam_profile_id = "p";
-    CHECK(config_fails(&c, "API key is required"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM_ASSUME, &c, "API key is required", NULL));
     c.apikey = "{braced}";
-    CHECK(config_fails(&c, "curly bracket"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM_ASSUME, &c, "curly bracket", NULL));
     c.apikey = "k";
     c.refresh_token = "r";
-    CHECK(config_fails(&c, "refresh token"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM_ASSUME, &c, "refresh token", NULL));
     c.refresh_token = NULL;
     c.iam_profile_id = NULL;
-    CHECK(config_fails(&c, "exactly one of"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM_ASSUME, &c, "exactly one of", NULL));
     c.iam_profile_id = "p";
     c.iam_profile_crn = "crn:v1:x";
-    CHECK(config_fails(&c, "exactly one of"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM_ASSUME, &c, "exactly one of", NULL));
     c.iam_profile_crn = NULL;
     c.iam_profile_id = NULL;
     c.iam_profile_name = "name";
-    CHECK(config_fails(&c, "iam_account_id"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM_ASSUME, &c, "iam_account_id", NULL));
     c.iam_profile_name = NULL;
     c.iam_profile_crn = "crn:v1:x";
     c.iam_account_id = "acct";
-    CHECK(config_fails(&c, "iam_profile_name and iam_account_id go together"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM_ASSUME, &c, "iam_profile_name and iam_account_id go together", NULL));
     c.iam_account_id = NULL;
     c.client_id = "bx";
-    CHECK(config_fails(&c, "together"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM_ASSUME, &c, "together", NULL));
     c.client_secret = "bx-secret";
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM_ASSUME, &c);
     CHECK(a != NULL);
     CHECK_EQ_STR(iam_auth_type_name(iam_auth_get_type(a)), "iamAssume");
     iam_auth_free(a);
@@ -98,9 +70,9 @@ static void step_one_is_an_apikey_grant_and_step_two_assumes(void)
     iam_header h[] = {{"X-Trace", "t-1"}};
     c.headers = h;
     c.header_count = 1;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM_ASSUME, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
 
     cJSON *all = requests_of("iam");
     CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(all, "requests")), 2);
@@ -134,9 +106,9 @@ static void each_profile_form(void)
     c.iam_profile_id = NULL;
     c.iam_profile_crn = "crn:v1:bluemix:public:iam-identity::a/1::profile:Profile-9";
     reset();
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM_ASSUME, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     cJSON *all = requests_of("iam");
     cJSON *r = request_at(all, -1);
     CHECK_EQ_STR(request_str(r, "form", "profile_crn"), c.iam_profile_crn);
@@ -148,8 +120,8 @@ static void each_profile_form(void)
     c.iam_profile_name = "my profile";
     c.iam_account_id = "acct-1";
     reset();
-    a = make(&c);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    a = auth_make(IAM_AUTH_IAM_ASSUME, &c);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     all = requests_of("iam");
     r = request_at(all, -1);
     CHECK_EQ_STR(request_str(r, "form", "profile_name"), "my profile");
@@ -162,13 +134,13 @@ static void the_first_token_is_cached_and_reused(void)
 {
     reset();
     iam_config c = base_config();
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM_ASSUME, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK); /* the assumed token is cached */
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK); /* the assumed token is cached */
     CHECK_EQ_INT(endpoint_count("iam"), 2);
     iam_auth_invalidate(a);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK); /* a new step 2, the same step-1 token */
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK); /* a new step 2, the same step-1 token */
     cJSON *all = requests_of("iam");
     CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(all, "requests")), 3);
     CHECK_EQ_STR(request_str(request_at(all, 2), "form", "grant_type"), GRANT_ASSUME);
@@ -184,9 +156,9 @@ static void errors_of_either_step(void)
     reset();
     iam_config c = base_config();
     c.apikey = "bad-key";
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM_ASSUME, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_AUTH);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_AUTH);
     CHECK_EQ_STR(err.error_code, "BXNIM0415E");
     CHECK_EQ_INT(endpoint_count("iam"), 1);
     iam_auth_free(a);
@@ -196,15 +168,15 @@ static void errors_of_either_step(void)
     enqueue("{\"responses\":[{\"token\":true},{\"status\":403,\"error\":{\"errorCode\":"
             "\"BXNIM0398E\",\"errorMessage\":\"profile not eligible for assume-test-key\"}}]}");
     c = base_config();
-    a = make(&c);
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_AUTH);
+    a = auth_make(IAM_AUTH_IAM_ASSUME, &c);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_AUTH);
     CHECK_EQ_INT(err.http_status, 403);
     CHECK_EQ_STR(err.error_code, "BXNIM0398E");
     CHECK(strncmp(err.message, "IAM token request (assume grant) failed: HTTP 403", 49) == 0);
     CHECK(strstr(err.message, "assume-test-key") == NULL);
     CHECK(strstr(err.error_message, "[redacted]") != NULL);
     /* a 403 keeps the step-1 token: the retry is one request */
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     CHECK_EQ_INT(endpoint_count("iam"), 3);
 
     /* a 401 in step 2 drops the step-1 token: the retry starts over */
@@ -212,8 +184,8 @@ static void errors_of_either_step(void)
     iam_auth_invalidate(a);
     enqueue("{\"responses\":[{\"status\":401,\"error\":{\"errorCode\":\"BXNIM0407E\","
             "\"errorMessage\":\"token rejected\"}}]}");
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_AUTH);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_AUTH);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     cJSON *all = requests_of("iam");
     CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(all, "requests")), 3);
     CHECK_EQ_STR(request_str(request_at(all, 1), "form", "grant_type"), GRANT_APIKEY);
@@ -223,14 +195,14 @@ static void errors_of_either_step(void)
     reset();
     iam_auth_invalidate(a);
     enqueue("{\"responses\":[{\"body\":\"{not json\"}]}");
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_PARSE);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_PARSE);
     iam_auth_free(a);
 
     /* nothing listening */
     c.url = "http://127.0.0.1:1";
     c.max_retries = -1;
-    a = make(&c);
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_TRANSPORT);
+    a = auth_make(IAM_AUTH_IAM_ASSUME, &c);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_TRANSPORT);
     iam_auth_free(a);
 }
 
@@ -240,13 +212,13 @@ static void https_needs_the_test_ca(void)
     iam_config c = base_config();
     c.url = https_url;
     c.max_retries = -1;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM_ASSUME, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_TLS);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_TLS);
     iam_auth_free(a);
     c.ca_file = ca_file;
-    a = make(&c);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    a = auth_make(IAM_AUTH_IAM_ASSUME, &c);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     cJSON *all = requests_of("iam");
     CHECK_EQ_STR(request_str(request_at(all, -1), NULL, "scheme"), "https");
     cJSON_Delete(all);
@@ -262,7 +234,7 @@ static void *get_one(void *arg)
 {
     caller *c = arg;
     iam_error err;
-    c->status = fetch(c->auth, &err);
+    c->status = auth_fetch(c->auth, &err);
     return NULL;
 }
 
@@ -271,7 +243,7 @@ static void concurrent_callers_share_one_request_per_step(void)
     reset();
     token_settings("{\"delay_ms\":200}");
     iam_config c = base_config();
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM_ASSUME, &c);
     enum { N = 16 };
     caller callers[N];
     pthread_t threads[N];

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth_check.h"
 #include "emulator.h"
 
 static const char *https_url, *ca_file;
@@ -55,23 +56,6 @@ static iam_config refresh_config(const char *refresh_token)
     return c;
 }
 
-static iam_auth *make(iam_config *cfg)
-{
-    iam_auth *a = NULL;
-    iam_error err;
-    if (iam_auth_new(&a, IAM_AUTH_IAM, cfg, &err) != IAM_OK)
-        fprintf(stderr, "  unexpected config error: %s\n", err.message);
-    return a;
-}
-
-static int fetch(iam_auth *a, iam_error *err)
-{
-    iam_token *t = NULL;
-    int st = a ? iam_auth_get_token(a, &t, err) : IAM_E_INTERNAL;
-    iam_token_release(t);
-    return st;
-}
-
 /* A copy of the refresh_token form field of the i-th refresh grant (negative:
  * from the end); free it. */
 static char *sent_refresh_token(int i)
@@ -97,38 +81,26 @@ static char *sent_refresh_token(int i)
     return out;
 }
 
-static int config_fails(iam_config *cfg, const char *needle, const char *secret)
-{
-    iam_auth *a = NULL;
-    iam_error err;
-    int st = iam_auth_new(&a, IAM_AUTH_IAM, cfg, &err);
-    int ok = st == IAM_E_CONFIG && a == NULL && strstr(err.message, needle) != NULL &&
-             (!secret || strstr(err.message, secret) == NULL);
-    if (!ok)
-        fprintf(stderr, "  expected a config error mentioning '%s' (got %d)\n", needle, st);
-    return ok;
-}
-
 static void configuration_rules(void)
 {
     iam_config c = IAM_CONFIG_INIT;
     c.refresh_token = "refresh-secret-77";
-    CHECK(config_fails(&c, "client_id, client_secret", "refresh-secret-77"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "client_id, client_secret", "refresh-secret-77"));
     c.client_id = "bx";
-    CHECK(config_fails(&c, "together", "refresh-secret-77"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "together", "refresh-secret-77"));
     c.client_secret = "bx-secret";
     c.apikey = "key-secret-77";
-    CHECK(config_fails(&c, "not both", "key-secret-77"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "not both", "key-secret-77"));
     c.apikey = "";
-    iam_auth *a = make(&c); /* an empty API key is no API key */
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c); /* an empty API key is no API key */
     CHECK(a != NULL);
     iam_auth_free(a);
     c.apikey = NULL;
     c.refresh_token = "\"refresh-secret-77\"";
-    CHECK(config_fails(&c, "curly bracket or a quote", "refresh-secret-77"));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "curly bracket or a quote", "refresh-secret-77"));
     c.refresh_token = NULL;
-    CHECK(config_fails(&c, "refresh_token", NULL)); /* neither: names both options */
-    CHECK(config_fails(&c, "apikey", NULL));
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "refresh_token", NULL)); /* neither: names both options */
+    CHECK(auth_config_fails(IAM_AUTH_IAM, &c, "apikey", NULL));
 }
 
 static void the_refresh_grant_request(void)
@@ -137,9 +109,9 @@ static void the_refresh_grant_request(void)
     char *r0 = issued_refresh_token();
     iam_config c = refresh_config(r0);
     c.scope = "ibm openid";
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     cJSON *all = requests_of("iam");
     cJSON *r = request_at(all, -1);
     CHECK_EQ_STR(request_str(r, "form", "grant_type"), "refresh_token");
@@ -159,11 +131,11 @@ static void the_newest_refresh_token_is_kept(void)
     reset();
     char *r0 = issued_refresh_token();
     iam_config c = refresh_config(r0);
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
     char *sent[3] = {NULL, NULL, NULL};
     for (int i = 0; i < 3; i++) {
-        CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+        CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
         sent[i] = sent_refresh_token(-1);
         iam_auth_invalidate(a);
     }
@@ -182,21 +154,21 @@ static void not_supported_or_absent_keeps_the_current_one(void)
     reset();
     char *r0 = issued_refresh_token();
     iam_config c = refresh_config(r0);
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK); /* sends r0, gets r1 */
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK); /* sends r0, gets r1 */
     token_settings("{\"issue_refresh_tokens\":false}");
     iam_auth_invalidate(a);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK); /* sends r1, gets "not_supported" */
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK); /* sends r1, gets "not_supported" */
     char *r1 = sent_refresh_token(-1);
     iam_auth_invalidate(a);
     enqueue("{\"responses\":[{\"json\":{\"access_token\":\"opaque-no-refresh\","
             "\"expires_in\":3600}}]}");
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK); /* sends r1, gets none */
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK); /* sends r1, gets none */
     char *again = sent_refresh_token(-1);
     CHECK_SECRET_EQ(again, r1);
     iam_auth_invalidate(a);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK); /* still r1, and IAM still knows it */
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK); /* still r1, and IAM still knows it */
     char *third = sent_refresh_token(-1);
     CHECK_SECRET_EQ(third, r1);
     CHECK(r1 && strcmp(r1, r0) != 0);
@@ -211,9 +183,9 @@ static void a_refused_refresh_token_is_an_auth_error_without_it(void)
 {
     reset();
     iam_config c = refresh_config("emu-refresh-0-unknown-secret");
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_AUTH);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_AUTH);
     CHECK_EQ_INT(err.http_status, 400);
     CHECK_EQ_STR(err.error_code, "BXNIM0408E");
     CHECK(strncmp(err.transaction_id, "emu-", 4) == 0);
@@ -222,7 +194,7 @@ static void a_refused_refresh_token_is_an_auth_error_without_it(void)
 
     enqueue("{\"responses\":[{\"status\":400,\"error\":{\"errorCode\":\"BXNIM0408E\","
             "\"errorMessage\":\"emu-refresh-0-unknown-secret has expired\"}}]}");
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_AUTH);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_AUTH);
     CHECK(strstr(err.error_message, "unknown-secret") == NULL);
     CHECK(strstr(err.error_message, "[redacted]") != NULL);
     iam_auth_free(a);
@@ -235,13 +207,13 @@ static void https_needs_the_test_ca(void)
     iam_config c = refresh_config(r0);
     c.url = https_url;
     c.max_retries = -1;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_TLS);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_TLS);
     iam_auth_free(a);
     c.ca_file = ca_file;
-    a = make(&c);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    a = auth_make(IAM_AUTH_IAM, &c);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     iam_auth_free(a);
     free(r0);
 }
@@ -258,7 +230,7 @@ static void *get_repeatedly(void *arg)
     c->status = IAM_OK;
     for (int i = 0; i < c->rounds && c->status == IAM_OK; i++) {
         iam_error err;
-        c->status = fetch(c->auth, &err);
+        c->status = auth_fetch(c->auth, &err);
         if (c->rounds > 1)
             usleep(2000);
     }
@@ -271,7 +243,7 @@ static void concurrent_callers_share_one_request(void)
     char *r0 = issued_refresh_token();
     token_settings("{\"delay_ms\":300}");
     iam_config c = refresh_config(r0);
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     enum { N = 16 };
     caller callers[N];
     pthread_t threads[N];
@@ -314,9 +286,9 @@ static void background_refreshes_rotate_the_refresh_token(void)
     /* issued 3000 s ago, 3600 s lifetime: valid, and its refresh is due */
     token_settings("{\"iat_offset\":-3000}");
     iam_config c = refresh_config(r0);
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     enum { N = 8 };
     caller callers[N];
     pthread_t threads[N];
@@ -337,7 +309,7 @@ static void background_refreshes_rotate_the_refresh_token(void)
     }
     CHECK(now >= 2); /* the first fetch and at least one background refresh */
     iam_auth_invalidate(a);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     CHECK_EQ_INT(refresh_grants(), now + 1);
 
     char *previous = sent_refresh_token(0);

@@ -10,69 +10,41 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth_check.h"
 #include "emulator.h"
 
 static const char *https_url, *ca_file;
 
-static int config_fails(iam_config *cfg, const char *needle)
-{
-    iam_auth *a = NULL;
-    iam_error err;
-    int st = iam_auth_new(&a, IAM_AUTH_VPC, cfg, &err);
-    int ok = st == IAM_E_CONFIG && a == NULL && strstr(err.message, needle) != NULL;
-    if (!ok)
-        fprintf(stderr, "  expected a config error mentioning '%s', got %d '%s'\n", needle, st,
-                err.message);
-    return ok;
-}
-
-static iam_auth *make(iam_config *cfg)
-{
-    iam_auth *a = NULL;
-    iam_error err;
-    if (iam_auth_new(&a, IAM_AUTH_VPC, cfg, &err) != IAM_OK)
-        fprintf(stderr, "  unexpected config error: %s\n", err.message);
-    return a;
-}
-
-static int fetch(iam_auth *a, iam_error *err)
-{
-    iam_token *t = NULL;
-    int st = a ? iam_auth_get_token(a, &t, err) : IAM_E_INTERNAL;
-    iam_token_release(t);
-    return st;
-}
-
 static void configuration_rules(void)
 {
     iam_config c = IAM_CONFIG_INIT;
-    iam_auth *a = make(&c); /* nothing required: the instance's default profile */
+    iam_auth *a = auth_make(IAM_AUTH_VPC, &c); /* nothing required: the instance's default profile */
     CHECK(a != NULL);
     CHECK_EQ_STR(iam_auth_type_name(iam_auth_get_type(a)), "vpc");
     iam_auth_free(a);
 
     c.iam_profile_crn = "crn:v1:x";
     c.iam_profile_id = "id-1";
-    CHECK(config_fails(&c, "not both"));
+    CHECK(auth_config_fails(IAM_AUTH_VPC, &c, "not both", NULL));
     c.iam_profile_id = NULL;
     c.iam_profile_name = "name";
-    CHECK(config_fails(&c, "iam_profile_name"));
+    CHECK(auth_config_fails(IAM_AUTH_VPC, &c, "iam_profile_name", NULL));
     c.iam_profile_name = NULL;
     const char *bad_versions[] = {"2022-02-28", "2025-8-26", "2025-02-30", "2023-02-29",
                                   "20250826", "2025-08-26 ", ""};
     for (size_t i = 0; i < sizeof bad_versions / sizeof bad_versions[0]; i++) {
         c.vpc_ims_version = bad_versions[i];
-        CHECK(config_fails(&c, "vpc_ims_version"));
+        CHECK(auth_config_fails(IAM_AUTH_VPC, &c, "vpc_ims_version", NULL));
     }
     c.vpc_ims_version = "2024-02-29";
-    a = make(&c);
+    a = auth_make(IAM_AUTH_VPC, &c);
     CHECK(a != NULL);
     iam_auth_free(a);
     c.vpc_ims_version = NULL;
     iam_header h[] = {{"authorization", "Bearer mine"}};
     c.headers = h;
     c.header_count = 1;
-    CHECK(config_fails(&c, "Authorization"));
+    CHECK(auth_config_fails(IAM_AUTH_VPC, &c, "Authorization", NULL));
 }
 
 /* Step 1 and step 2 as the metadata service received them. */
@@ -81,9 +53,9 @@ static void both_steps_are_sent_as_the_protocol_says(void)
     reset();
     iam_config c = IAM_CONFIG_INIT;
     c.url = http_url;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_VPC, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
 
     cJSON *all = requests_of(NULL);
     CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(all, "requests")), 2);
@@ -119,10 +91,10 @@ static const char *profile_body(iam_config *c)
 {
     static char text[256];
     reset();
-    iam_auth *a = make(c);
+    iam_auth *a = auth_make(IAM_AUTH_VPC, c);
     iam_error err;
     text[0] = '\0';
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     cJSON *all = requests_of("vpc-iam-token");
     char *body = request_json(request_at(all, -1));
     snprintf(text, sizeof text, "%s", body ? body : "");
@@ -154,9 +126,9 @@ static void version_2025_08_26_uses_the_identity_paths(void)
         snprintf(url, sizeof url, "%s/", http_url); /* a trailing slash is dropped */
         c.url = url;
         c.vpc_ims_version = versions[i];
-        iam_auth *a = make(&c);
+        iam_auth *a = auth_make(IAM_AUTH_VPC, &c);
         iam_error err;
-        CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+        CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
         cJSON *all = requests_of(NULL);
         CHECK_EQ_STR(request_str(request_at(all, 0), NULL, "path"), "/identity/v1/token");
         CHECK_EQ_STR(request_str(request_at(all, 1), NULL, "path"), "/identity/v1/iam_tokens");
@@ -175,7 +147,7 @@ static void expiry_comes_from_the_response_times(void)
     token_settings("{\"lifetime\":1234,\"iat_offset\":-100,\"jwt\":false,\"expires_in\":false}");
     iam_config c = IAM_CONFIG_INIT;
     c.url = http_url;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_VPC, &c);
     iam_token *t = NULL;
     iam_error err;
     CHECK_EQ_INT(iam_auth_get_token(a, &t, &err), IAM_OK);
@@ -196,14 +168,14 @@ static void https_needs_the_test_ca(void)
     iam_config c = IAM_CONFIG_INIT;
     c.url = https_url;
     c.max_retries = -1;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_VPC, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_TLS);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_TLS);
     CHECK(strstr(err.message, https_url) != NULL);
     iam_auth_free(a);
     c.ca_file = ca_file;
-    a = make(&c);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    a = auth_make(IAM_AUTH_VPC, &c);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     CHECK_EQ_INT(endpoint_count("vpc-iam-token"), 1);
     iam_auth_free(a);
 }
@@ -215,9 +187,9 @@ static void each_step_reports_its_own_error(void)
             "\"forbidden\",\"message\":\"identity tokens are off\"}}]}");
     iam_config c = IAM_CONFIG_INIT;
     c.url = http_url;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_VPC, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_AUTH);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_AUTH);
     CHECK_EQ_INT(err.http_status, 403);
     CHECK_EQ_STR(err.error_code, "forbidden");
     CHECK_EQ_STR(err.error_message, "identity tokens are off");
@@ -229,7 +201,7 @@ static void each_step_reports_its_own_error(void)
     enqueue("{\"responses\":[{\"endpoint\":\"vpc-iam-token\",\"status\":400,\"error\":{\"code\":"
             "\"invalid_value\",\"message\":\"no link\",\"target\":{\"name\":\"trusted_profile\","
             "\"type\":\"field\"}}}]}");
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_AUTH);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_AUTH);
     CHECK_EQ_INT(err.http_status, 400);
     CHECK_EQ_STR(err.error_code, "invalid_value");
     CHECK_EQ_STR(err.error_details, "{\"name\":\"trusted_profile\",\"type\":\"field\"}");
@@ -247,17 +219,17 @@ static void malformed_answers_are_parse_errors(void)
             "{\"endpoint\":\"vpc-iam-token\",\"json\":{\"access_token\":\"opaque-x\"}}]}");
     iam_config c = IAM_CONFIG_INIT;
     c.url = http_url;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_VPC, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_PARSE);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_PARSE);
     CHECK_EQ_INT(err.http_status, 200);
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_PARSE);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_PARSE);
     CHECK(strstr(err.message, "access_token") != NULL);
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_PARSE); /* step 1 real, step 2 not an object */
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_PARSE); /* step 1 real, step 2 not an object */
     CHECK_EQ_INT(endpoint_count("vpc-iam-token"), 1);
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_PARSE); /* an IAM token nothing dates */
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_PARSE); /* an IAM token nothing dates */
     CHECK(strstr(err.message, "expires_at or expires_in") != NULL);
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     iam_auth_free(a);
 }
 
@@ -266,9 +238,9 @@ static void unreachable_metadata_service_is_a_transport_error(void)
     iam_config c = IAM_CONFIG_INIT;
     c.url = "http://127.0.0.1:1";
     c.max_retries = -1;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_VPC, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_TRANSPORT);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_TRANSPORT);
     CHECK(strstr(err.message, "127.0.0.1:1/instance_identity/v1/token") != NULL);
     iam_auth_free(a);
 
@@ -276,8 +248,8 @@ static void unreachable_metadata_service_is_a_transport_error(void)
     enqueue("{\"responses\":[{\"endpoint\":\"vpc-iam-token\",\"hang\":true}]}");
     c.url = http_url;
     c.timeout_ms = 600;
-    a = make(&c);
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_TIMEOUT);
+    a = auth_make(IAM_AUTH_VPC, &c);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_TIMEOUT);
     iam_auth_free(a);
 }
 
@@ -289,9 +261,9 @@ static void an_undated_identity_token_is_accepted(void)
             "\"identity-opaque-1\"}},{\"endpoint\":\"vpc-iam-token\",\"token\":true}]}");
     iam_config c = IAM_CONFIG_INIT;
     c.url = http_url;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_VPC, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
     cJSON *all = requests_of("vpc-iam-token");
     CHECK_SECRET_EQ(request_str(request_at(all, -1), "headers", "authorization"),
                     "Bearer identity-opaque-1");
@@ -308,9 +280,9 @@ static void the_identity_token_never_shows_in_errors(void)
             "\"token identity-secret-4242 is unknown\"}}]}");
     iam_config c = IAM_CONFIG_INIT;
     c.url = http_url;
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_VPC, &c);
     iam_error err;
-    CHECK_EQ_INT(fetch(a, &err), IAM_E_AUTH);
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_AUTH);
     CHECK(strstr(err.message, "identity-secret-4242") == NULL);
     CHECK(strstr(err.error_message, "identity-secret-4242") == NULL);
     CHECK(strstr(err.error_message, "[redacted]") != NULL);
@@ -330,7 +302,7 @@ static void *get_one(void *arg)
 {
     caller *c = arg;
     iam_error err;
-    c->status = fetch(c->auth, &err);
+    c->status = auth_fetch(c->auth, &err);
     return NULL;
 }
 
@@ -341,7 +313,7 @@ static void concurrent_callers_share_one_request_per_step(void)
     iam_config c = IAM_CONFIG_INIT;
     c.url = http_url;
     c.iam_profile_id = "Profile-1";
-    iam_auth *a = make(&c);
+    iam_auth *a = auth_make(IAM_AUTH_VPC, &c);
     enum { N = 16 };
     caller callers[N];
     pthread_t threads[N];
