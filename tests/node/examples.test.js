@@ -24,6 +24,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const Module = require('node:module');
 const path = require('node:path');
+const util = require('node:util');
 const { execFile } = require('node:child_process');
 
 const iamcore = require('../../node/index.js');
@@ -317,11 +318,15 @@ function migrationSnippets() {
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
 // Resolves 'iamcore' (the package's own name) and the devDependencies as a user's code would.
 const docRequire = Module.createRequire(MIGRATION);
-const SNIPPET_TESTS = new Set();
+const SNIPPET_TESTS = new Set(); // the IDs whose "after" a test runs
+const BEFORE_TESTS = new Set(); // the IDs whose test also runs the "before"
+// The "before" snippets no test runs, and why.
+const BEFORE_NOT_RUN = { 'node-aws-wrapper': 'aws-advanced-nodejs-wrapper is not a devDependency' };
 
 /** Run a JavaScript snippet of docs/migration.md with `names` defined; resolves to the
  * values of the variables listed in `returns`. `modules` stands in for require()d packages. */
 function runSnippet(id, role, { names = {}, returns = [], modules = {} } = {}) {
+  assert.ok(role === 'after' || BEFORE_TESTS.has(id), `${id}: register its test with { before: true }`);
   const snippet = migrationSnippets().get(`${id} ${role}`);
   assert.ok(snippet, `no snippet ${id} ${role}`);
   assert.equal(snippet.lang, 'js');
@@ -330,9 +335,11 @@ function runSnippet(id, role, { names = {}, returns = [], modules = {} } = {}) {
   return new AsyncFunction('require', ...Object.keys(names), body)(req, ...Object.values(names));
 }
 
-/** Register the test that runs the "after" snippet `id`. */
-function snippetTest(id, fn) {
+/** Register the test that runs the "after" snippet `id` and, with { before: true }, its
+ * "before" too (when the packages it uses are installed). */
+function snippetTest(id, fn, { before = false } = {}) {
   SNIPPET_TESTS.add(id);
+  if (before) BEFORE_TESTS.add(id);
   test(`migration.md snippet ${id}`, fn);
 }
 
@@ -344,25 +351,39 @@ function sdkModule(name) {
   }
 }
 
+const IBM_CORE_MISSING = 'ibm-cloud-sdk-core is not installed: the "before" is not run';
+
 test('every JavaScript snippet has a test', () => {
   const ids = [...migrationSnippets()]
     .filter(([key, { lang }]) => key.endsWith(' after') && lang === 'js')
     .map(([key]) => key.split(' ')[0]);
   assert.deepEqual(ids.sort(), [...SNIPPET_TESTS].sort());
+  // Every "before" runs too, but those whose package is not a test dependency.
+  const notRun = Object.keys(BEFORE_NOT_RUN);
+  assert.ok(!notRun.some((id) => BEFORE_TESTS.has(id)));
+  assert.deepEqual([...BEFORE_TESTS, ...notRun].sort(), ids.sort());
 });
 
-snippetTest('node-iam', async () => {
+function without(object, ...names) {
+  return Object.fromEntries(Object.entries(object).filter(([k]) => !names.includes(k)));
+}
+
+snippetTest('node-iam', async (t) => {
   // The emulator also answers absolute-form requests, so it plays the proxy here.
+  const proxy = new URL(emu.http);
+  const names = {
+    apikey: 'migration-api-key',
+    iamUrl: 'http://iam.invalid.example',
+    clientId: 'my-client',
+    clientSecret: 'my-client-secret',
+    correlationId: 'corr-1',
+    proxyUrl: emu.http,
+    proxyHost: proxy.hostname,
+    proxyPort: Number(proxy.port),
+    serviceUrl: 'https://service.invalid/v1',
+  };
   const { authenticator, requestOptions, token } = await runSnippet('node-iam', 'after', {
-    names: {
-      apikey: 'migration-api-key',
-      iamUrl: 'http://iam.invalid.example',
-      clientId: 'my-client',
-      clientSecret: 'my-client-secret',
-      correlationId: 'corr-1',
-      proxyUrl: emu.http,
-      serviceUrl: 'https://service.invalid/v1',
-    },
+    names,
     returns: ['authenticator', 'requestOptions', 'token'],
   });
   assert.ok(authenticator instanceof iamcore.IamAuthenticator);
@@ -373,21 +394,33 @@ snippetTest('node-iam', async () => {
   assert.equal(request.form.scope, 'ibm openid');
   assert.equal(request.headers['x-correlation-id'], 'corr-1');
   assert.equal(request.headers.authorization, `Basic ${Buffer.from('my-client:my-client-secret').toString('base64')}`);
-});
 
-snippetTest('node-container', () =>
+  if (!sdkModule('ibm-cloud-sdk-core')) return t.skip(IBM_CORE_MISSING);
+  const before = await runSnippet('node-iam', 'before', { names, returns: ['requestOptions', 'token'] });
+  assert.equal(before.requestOptions.headers.Authorization, `Bearer ${before.token}`);
+  const ibm = (await emu.requests('iam')).at(-1);
+  assert.deepEqual(ibm.form, request.form);
+  for (const header of ['x-correlation-id', 'authorization']) assert.equal(ibm.headers[header], request.headers[header]);
+}, { before: true });
+
+snippetTest('node-container', (t) =>
   withEnv({ TRUSTED_PROFILE_NAME: 'migrated-profile' }, async () => {
-    const { token } = await runSnippet('node-container', 'after', {
-      names: { crTokenFilename: tempFile('migrated-cr-token', 'cr-migrated\n'), iamUrl: emu.http },
-      returns: ['token'],
-    });
+    const names = { crTokenFilename: tempFile('migrated-cr-token', 'cr-migrated\n'), iamUrl: emu.http };
+    const { token } = await runSnippet('node-container', 'after', { names, returns: ['token'] });
     assert.equal(jwtClaims(token).sub, 'profile-migrated-profile');
     const [request] = await emu.requests('iam');
     assert.equal(request.form.cr_token, 'cr-migrated');
     assert.equal(request.form.profile_name, 'migrated-profile');
-  }));
 
-snippetTest('node-errors', async () => {
+    if (!sdkModule('ibm-cloud-sdk-core')) return t.skip(IBM_CORE_MISSING);
+    const before = await runSnippet('node-container', 'before', { names, returns: ['token'] });
+    assert.equal(jwtClaims(before.token).sub, 'profile-migrated-profile');
+    const ibm = (await emu.requests('iam')).at(-1);
+    assert.deepEqual(without(ibm.form, 'cr_token'), without(request.form, 'cr_token'));
+    assert.equal(ibm.form.cr_token, 'cr-migrated\n'); // the IBM core sends the file as read
+  }), { before: true });
+
+snippetTest('node-errors', async (t) => {
   const logged = [];
   const console = { error: (line) => logged.push(line) };
   const refused = new iamcore.IamAuthenticator({ apikey: 'bad-key', url: emu.http });
@@ -410,32 +443,312 @@ snippetTest('node-errors', async () => {
   assert.match(logged[0], /^IAM refused: HTTP 400, BXNIM0415E Provided API key could not be found \(transaction emu-\d+\)$/);
   assert.match(logged[1], /^IAM not reached after 2 attempts: IAMCORE_TRANSPORT /);
   assert.ok(!logged[0].includes('bad-key'));
-});
 
-snippetTest('node-env', async () => {
-  const clear = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('MY_SERVICE_')).map((k) => [k, undefined]));
-  await withEnv({ ...clear, MY_SERVICE_APIKEY: 'env-api-key', MY_SERVICE_AUTH_URL: emu.http, MY_SERVICE_SCOPE: 'ibm openid' }, async () => {
-    const { authenticator } = await runSnippet('node-env', 'after', { returns: ['authenticator'] });
-    assert.equal(authenticator.authenticationType(), 'iam');
-    assert.equal(jwtClaims(await authenticator.getToken()).sub, apikeySubject('env-api-key'));
-    assert.equal((await emu.requests('iam')).at(-1).form.scope, 'ibm openid');
+  const sdkCore = sdkModule('ibm-cloud-sdk-core');
+  if (!sdkCore) return t.skip(IBM_CORE_MISSING);
+  const ibmRefused = new sdkCore.IamAuthenticator({ apikey: 'bad-key', url: emu.http });
+  // IAM's own answer names its host in context.url, which makes the IBM core replace the message.
+  await emu.enqueue({ status: 400, json: { errorCode: 'BXNIM0415E', errorMessage: 'Provided API key could not be found', context: { requestId: 'r-1', url: 'iam.cloud.ibm.com' } } });
+  await assert.rejects(
+    runSnippet('node-errors', 'before', { names: { authenticator: ibmRefused, requestOptions: {}, console } }),
+    (err) => err.status === 400,
+  );
+  assert.equal(logged[2], 'IAM refused: HTTP 400 Access is denied due to invalid credentials.');
+}, { before: true });
+
+const REFRESH_SEED_KEY = 'refresh-seed-key';
+
+/** A refresh token the emulator issued, with an API-key grant sent by hand. */
+async function issuedRefreshToken() {
+  await emu.tokenSettings({ issue_refresh_tokens: true });
+  const response = await fetch(`${emu.http}/identity/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey: REFRESH_SEED_KEY, response_type: 'cloud_iam' }),
   });
-  await withEnv({
-    ...clear,
+  const { refresh_token: token } = await response.json();
+  assert.match(token, /^emu-refresh-/);
+  return token;
+}
+
+async function refreshGrants() {
+  return (await emu.requests('iam')).filter((r) => r.form.grant_type === 'refresh_token');
+}
+
+snippetTest('node-refresh', async () => {
+  const names = { iamUrl: emu.http, clientId: 'my-client', clientSecret: 'my-client-secret' };
+  const first = await issuedRefreshToken();
+  const { authenticator, token } = await runSnippet('node-refresh', 'after', {
+    names: { ...names, refreshToken: first },
+    returns: ['authenticator', 'token'],
+  });
+  assert.equal(jwtClaims(token).sub, apikeySubject(REFRESH_SEED_KEY));
+  assert.equal(jwtClaims(token).grant_type, 'refresh_token');
+  const [grant, ...more] = await refreshGrants();
+  assert.equal(more.length, 0);
+  assert.deepEqual(grant.form, { grant_type: 'refresh_token', refresh_token: first, response_type: 'cloud_iam' });
+  const basic = `Basic ${Buffer.from('my-client:my-client-secret').toString('base64')}`;
+  assert.equal(grant.headers.authorization, basic);
+  const shown = `${util.inspect(authenticator)} ${JSON.stringify(authenticator)}`;
+  assert.ok(!shown.includes(first) && !shown.includes('my-client-secret'), 'a secret is shown');
+  // The next fetch sends the refresh token of the last answer, not the first one.
+  authenticator.invalidate();
+  await authenticator.getToken();
+  const second = (await refreshGrants()).at(-1).form.refresh_token;
+  assert.match(second, /^emu-refresh-/);
+  assert.notEqual(second, first);
+
+  const given = await issuedRefreshToken();
+  const before = await runSnippet('node-refresh', 'before', {
+    names: { ...names, refreshToken: given },
+    returns: ['token', 'nextRefreshToken'],
+  });
+  assert.equal(jwtClaims(before.token).sub, apikeySubject(REFRESH_SEED_KEY));
+  const byHand = (await refreshGrants()).at(-1);
+  assert.deepEqual(byHand.form, { ...grant.form, refresh_token: given });
+  assert.equal(byHand.headers.authorization, basic);
+  assert.match(before.nextRefreshToken, /^emu-refresh-/);
+  assert.notEqual(before.nextRefreshToken, given);
+}, { before: true });
+
+async function vpcRequests() {
+  return (await emu.requests('vpc-token,vpc-iam-token')).map((r) => [r.endpoint, r.method, r.path, r.query, r.json]);
+}
+
+snippetTest('node-vpc', async (t) => {
+  const crn = 'crn:v1:bluemix:public:iam-identity::a/0123456789abcdef::profile:Profile-migrated';
+  const names = { iamProfileCrn: crn, metadataUrl: emu.http };
+  const { authenticator, token } = await runSnippet('node-vpc', 'after', { names, returns: ['authenticator', 'token'] });
+  assert.ok(authenticator instanceof iamcore.VpcInstanceAuthenticator);
+  assert.equal(jwtClaims(token).sub, `profile-${crn}`);
+  const after = await vpcRequests();
+  assert.deepEqual(after, [
+    ['vpc-token', 'PUT', '/instance_identity/v1/token', 'version=2022-03-01', { expires_in: 300 }],
+    ['vpc-iam-token', 'POST', '/instance_identity/v1/iam_token', 'version=2022-03-01', { trusted_profile: { crn } }],
+  ]);
+
+  if (!sdkModule('ibm-cloud-sdk-core')) return t.skip(IBM_CORE_MISSING);
+  await emu.reset();
+  const before = await runSnippet('node-vpc', 'before', { names, returns: ['token'] });
+  assert.equal(jwtClaims(before.token).sub, `profile-${crn}`);
+  assert.deepEqual(await vpcRequests(), after);
+}, { before: true });
+
+snippetTest('node-assume', async (t) => {
+  const names = { apikey: 'assume-api-key', iamProfileId: 'Profile-assumed', iamUrl: emu.http };
+  const { authenticator, token } = await runSnippet('node-assume', 'after', { names, returns: ['authenticator', 'token'] });
+  assert.equal(jwtClaims(token).sub, 'profile-Profile-assumed');
+  const forms = (await emu.requests('iam')).map((r) => without(r.form, 'access_token'));
+  assert.deepEqual(forms, [
+    { grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey: 'assume-api-key', response_type: 'cloud_iam' },
+    { grant_type: 'urn:ibm:params:oauth:grant-type:assume', profile_id: 'Profile-assumed' },
+  ]);
+  // invalidate() drops the assumed token only: one request, the assume grant.
+  authenticator.invalidate();
+  await authenticator.getToken();
+  const all = await emu.requests('iam');
+  assert.equal(all.length, 3);
+  assert.equal(all[2].form.grant_type, 'urn:ibm:params:oauth:grant-type:assume');
+
+  if (!sdkModule('ibm-cloud-sdk-core')) return t.skip(IBM_CORE_MISSING);
+  await emu.reset();
+  const before = await runSnippet('node-assume', 'before', { names, returns: ['token'] });
+  assert.equal(jwtClaims(before.token).sub, 'profile-Profile-assumed');
+  assert.deepEqual((await emu.requests('iam')).map((r) => without(r.form, 'access_token')), forms);
+}, { before: true });
+
+/** The headers set by the three authenticators a node-simple snippet made. */
+async function simpleHeaders({ bearer, basic, noAuth, requestOptions }) {
+  const bearerOptions = { headers: {} };
+  const noAuthOptions = { headers: {} };
+  await bearer.authenticate(bearerOptions);
+  await noAuth.authenticate(noAuthOptions);
+  const types = [bearer, basic, noAuth].map((a) => a.authenticationType());
+  return [requestOptions.headers, bearerOptions.headers, noAuthOptions.headers, types];
+}
+
+snippetTest('node-simple', async (t) => {
+  const names = {
+    accessToken: 'first-access-token',
+    newAccessToken: 'second-access-token',
+    username: 'usér',
+    password: 'pässwörd:with colon',
+    serviceUrl: 'https://service.invalid/v1',
+  };
+  const returns = ['bearer', 'basic', 'noAuth', 'requestOptions'];
+  const ns = await runSnippet('node-simple', 'after', { names, returns });
+  const basic = `Basic ${Buffer.from('usér:pässwörd:with colon', 'utf8').toString('base64')}`;
+  const after = await simpleHeaders(ns);
+  assert.deepEqual(after, [
+    { Authorization: basic },
+    { Authorization: 'Bearer second-access-token' },
+    {},
+    ['bearerToken', 'basic', 'noAuth'],
+  ]);
+  for (const a of [ns.bearer, ns.basic]) {
+    const shown = `${util.inspect(a, { showHidden: true })} ${JSON.stringify(a)}`;
+    assert.ok(!shown.includes('second-access-token') && !shown.includes('pässwörd'), 'a secret is shown');
+  }
+  // What iamcore refuses and the IBM core accepts.
+  const refused = [
+    () => new iamcore.BearerTokenAuthenticator({ bearerToken: '' }),
+    () => new iamcore.BearerTokenAuthenticator({ bearerToken: 'token\r\nX-Injected: 1' }),
+    () => new iamcore.BasicAuthenticator({ username: 'user:name', password: 'password' }),
+  ];
+  for (const make of refused) assert.throws(make, (err) => err.code === 'IAMCORE_CONFIG');
+
+  const sdkCore = sdkModule('ibm-cloud-sdk-core');
+  if (!sdkCore) return t.skip(IBM_CORE_MISSING);
+  assert.deepEqual(await simpleHeaders(await runSnippet('node-simple', 'before', { names, returns })), after);
+  new sdkCore.BearerTokenAuthenticator({ bearerToken: 'token\r\nX-Injected: 1' });
+  new sdkCore.BasicAuthenticator({ username: 'user:name', password: 'password' });
+}, { before: true });
+
+/** Run fn with a clean external configuration of IBM services: IBM_CREDENTIALS_FILE = an
+ * empty file (its path is fn's argument), no VCAP_SERVICES, no MY_SERVICE_* or CLOUDANT_*. */
+function withServiceConfig(vars, fn) {
+  const credentials = tempFile('ibm-credentials.env', '');
+  const clear = Object.fromEntries(Object.keys(process.env)
+    .filter((k) => k.startsWith('MY_SERVICE_') || k.startsWith('CLOUDANT_'))
+    .map((k) => [k, undefined]));
+  return withEnv({ ...clear, VCAP_SERVICES: undefined, IBM_CREDENTIALS_FILE: credentials, ...vars }, () => fn(credentials));
+}
+
+function envAuthenticator(role) {
+  return runSnippet('node-env', role, { returns: ['authenticator'] }).then((ns) => ns.authenticator);
+}
+
+snippetTest('node-env', (t) =>
+  withServiceConfig({ MY_SERVICE_SCOPE: 'not read' }, async (credentials) => {
+    // The file is used alone: the environment's MY_SERVICE_SCOPE is not merged in.
+    fs.writeFileSync(credentials, `# the service's credentials\nMY_SERVICE_APIKEY=file-api-key\nMY_SERVICE_AUTH_URL=${emu.http}\n`);
+    const authenticator = await envAuthenticator('after');
+    assert.ok(authenticator instanceof iamcore.IamAuthenticator);
+    assert.equal(jwtClaims(await authenticator.getToken()).sub, apikeySubject('file-api-key'));
+    assert.equal((await emu.requests('iam')).at(-1).form.scope, undefined);
+
+    if (!sdkModule('ibm-cloud-sdk-core')) return t.skip(IBM_CORE_MISSING);
+    const before = await envAuthenticator('before');
+    assert.equal(before.constructor.name, 'IamAuthenticator');
+    assert.equal(jwtClaims(await before.tokenManager.getToken()).sub, apikeySubject('file-api-key'));
+    assert.equal((await emu.requests('iam')).at(-1).form.scope, undefined);
+  }), { before: true });
+
+test('migration.md snippet node-env: environment variables', (t) =>
+  withServiceConfig({
     MY_SERVICE_AUTH_TYPE: 'Container',
     MY_SERVICE_AUTH_URL: emu.http,
     MY_SERVICE_IAM_PROFILE_NAME: 'env-profile',
     MY_SERVICE_CR_TOKEN_FILENAME: tempFile('env-cr-token', 'cr-env\n'),
   }, async () => {
-    const { authenticator } = await runSnippet('node-env', 'after', { returns: ['authenticator'] });
-    assert.equal(authenticator.authenticationType(), 'container');
+    const authenticator = await envAuthenticator('after');
+    assert.ok(authenticator instanceof iamcore.ContainerAuthenticator);
     assert.equal(jwtClaims(await authenticator.getToken()).sub, 'profile-env-profile');
-    assert.equal((await emu.requests('iam')).at(-1).form.cr_token, 'cr-env');
+    const after = (await emu.requests('iam')).at(-1).form;
+    assert.deepEqual([after.cr_token, after.profile_name], ['cr-env', 'env-profile']);
+
+    if (!sdkModule('ibm-cloud-sdk-core')) return t.skip(IBM_CORE_MISSING);
+    const before = await envAuthenticator('before');
+    assert.equal(before.constructor.name, 'ContainerAuthenticator');
+    assert.equal(jwtClaims(await before.tokenManager.getToken()).sub, 'profile-env-profile');
+    assert.deepEqual(without((await emu.requests('iam')).at(-1).form, 'cr_token'), without(after, 'cr_token'));
+  }));
+
+test('migration.md snippet node-env: VCAP_SERVICES', async (t) => {
+  const userProvided = JSON.stringify({ 'user-provided': [{ name: 'my-service', credentials: { username: 'vcap-user', password: 'vcap-pw' } }] });
+  // Cloudant's entries hold an API key and a username and password.
+  const cloudant = JSON.stringify({ cloudantNoSQLDB: [{ name: 'my-service', credentials: { apikey: 'vcap-api-key', username: 'vcap-user', password: 'vcap-pw', url: 'https://x.invalid' } }] });
+  const basic = `Basic ${Buffer.from('vcap-user:vcap-pw').toString('base64')}`;
+  const header = async (authenticator) => {
+    const options = { headers: {} };
+    await authenticator.authenticate(options);
+    return options.headers.Authorization;
+  };
+
+  await withServiceConfig({ VCAP_SERVICES: userProvided }, async () => {
+    assert.equal(await header(await envAuthenticator('after')), basic);
   });
-  await withEnv({ ...clear, MY_SERVICE_AUTH_TYPE: 'basic' }, () =>
-    assert.rejects(runSnippet('node-env', 'after', { returns: ['authenticator'] }), (err) =>
-      err.code === 'IAMCORE_CONFIG' && /^MY_SERVICE_AUTH_TYPE names an authenticator/.test(err.message)));
+  await withServiceConfig({ VCAP_SERVICES: cloudant }, async () => {
+    // An API key wins; no token is fetched: the URL is IBM Cloud's (VCAP_SERVICES has no AUTH_URL).
+    const authenticator = await envAuthenticator('after');
+    assert.ok(authenticator instanceof iamcore.IamAuthenticator);
+    assert.deepEqual(authenticator.toJSON(), { type: 'IamAuthenticator', authenticationType: 'iam' }); // the default URL
+  });
+
+  if (!sdkModule('ibm-cloud-sdk-core')) return t.skip(IBM_CORE_MISSING);
+  await withServiceConfig({ VCAP_SERVICES: userProvided }, async () => {
+    assert.equal(await header(await envAuthenticator('before')), basic);
+  });
+  await withServiceConfig({ VCAP_SERVICES: cloudant }, async () => {
+    assert.equal((await envAuthenticator('before')).constructor.name, 'BasicAuthenticator');
+  });
 });
+
+test('migration.md snippet node-env: errors and the credentials file rules', async (t) => {
+  const configError = (pattern) => (err) => err instanceof iamcore.IamcoreError && err.code === 'IAMCORE_CONFIG' && pattern.test(err.message);
+  await withServiceConfig({}, () =>
+    assert.rejects(envAuthenticator('after'), configError(/^no configuration found for service "my-service" \(looked in: /)));
+  await withServiceConfig({ MY_SERVICE_AUTH_TYPE: 'kerberos' }, () =>
+    assert.rejects(envAuthenticator('after'), configError(/unknown AUTH_TYPE/)));
+  await withServiceConfig({ MY_SERVICE_AUTH_TYPE: 'iam', MY_SERVICE_CLIENT_SECRET: 'env-client-secret' }, () =>
+    assert.rejects(envAuthenticator('after'), (err) => configError(/needs APIKEY/)(err) && !err.message.includes('env-client-secret')));
+  // A value in quotes keeps them, and an API key in quotes is refused, naming APIKEY.
+  await withServiceConfig({}, async (credentials) => {
+    fs.writeFileSync(credentials, `MY_SERVICE_APIKEY="quoted-api-key"\nMY_SERVICE_AUTH_URL=${emu.http}\n`);
+    await assert.rejects(envAuthenticator('after'), (err) => configError(/APIKEY/)(err) && !err.message.includes('quoted-api-key'));
+  });
+  // IBM_CREDENTIALS_FILE naming no file: the environment is read instead.
+  await withServiceConfig({ IBM_CREDENTIALS_FILE: path.join(files.dir, 'no-such-file.env'), MY_SERVICE_APIKEY: 'env-api-key' }, async () => {
+    assert.ok((await envAuthenticator('after')) instanceof iamcore.IamAuthenticator);
+  });
+
+  if (!sdkModule('ibm-cloud-sdk-core')) return t.skip(IBM_CORE_MISSING);
+  await withServiceConfig({}, () =>
+    assert.rejects(envAuthenticator('before'), /At least one of `iamProfileName` or `iamProfileId` must be specified/));
+  await withServiceConfig({ MY_SERVICE_AUTH_TYPE: 'kerberos' }, () =>
+    assert.rejects(envAuthenticator('before'), /Invalid value for AUTH_TYPE/));
+  await withServiceConfig({ MY_SERVICE_AUTH_TYPE: 'iam', MY_SERVICE_REFRESH_TOKEN: 'r', MY_SERVICE_CLIENT_ID: 'c', MY_SERVICE_CLIENT_SECRET: 's' }, () =>
+    assert.rejects(envAuthenticator('before'), /Missing required parameters: apikey/));
+  await withServiceConfig({}, async (credentials) => {
+    fs.writeFileSync(credentials, `MY_SERVICE_APIKEY="quoted-api-key"\nMY_SERVICE_AUTH_URL=${emu.http}\n`);
+    const before = await envAuthenticator('before'); // dotenv removed the quotes
+    assert.equal(jwtClaims(await before.tokenManager.getToken()).sub, apikeySubject('quoted-api-key'));
+  });
+  await withServiceConfig({ IBM_CREDENTIALS_FILE: path.join(files.dir, 'no-such-file.env'), MY_SERVICE_APIKEY: 'env-api-key' }, () =>
+    assert.rejects(envAuthenticator('before'), TypeError));
+});
+
+function withCloudant(apikey, fn) {
+  return withService((service) =>
+    withServiceConfig({ CLOUDANT_APIKEY: apikey, CLOUDANT_AUTH_URL: emu.http, CLOUDANT_URL: new URL(service.url).origin }, () => fn(service)));
+}
+
+snippetTest('node-sdk-service', (t) =>
+  withCloudant('cloudant-api-key', async (service) => {
+    const after = await runSnippet('node-sdk-service', 'after', { returns: ['service', 'databases'] });
+    assert.deepEqual(after.databases, ['db-one', 'db-two']);
+    const authenticator = after.service.getAuthenticator();
+    assert.ok(authenticator instanceof iamcore.IamAuthenticator);
+    const [token] = service.bearerTokens();
+    assert.equal(token, await authenticator.getToken());
+    assert.equal(jwtClaims(token).sub, apikeySubject('cloudant-api-key'));
+    assert.deepEqual(service.requests.map((r) => r.url), ['/_all_dbs']);
+
+    if (!sdkModule('@ibm-cloud/cloudant')) return t.skip('@ibm-cloud/cloudant is not installed: the "before" is not run');
+    const before = await runSnippet('node-sdk-service', 'before', { returns: ['service', 'databases'] });
+    assert.deepEqual(before.databases, ['db-one', 'db-two']);
+    assert.ok(!(before.service.getAuthenticator() instanceof iamcore.IamAuthenticator));
+    assert.equal(jwtClaims(service.bearerTokens()[1]).sub, apikeySubject('cloudant-api-key'));
+    assert.equal((await emu.requests('iam')).length, 2);
+  }), { before: true });
+
+test('migration.md snippet node-sdk-service: a refused API key rejects the call, nothing reaches the service', () =>
+  withCloudant('bad-key', async (service) => {
+    await assert.rejects(
+      runSnippet('node-sdk-service', 'after', { returns: ['databases'] }),
+      (err) => err instanceof iamcore.IamcoreError && err.code === 'IAMCORE_AUTH' && err.errorCode === 'BXNIM0415E',
+    );
+    assert.equal(service.requests.length, 0);
+  }));
 
 snippetTest('node-rds-signer', async (t) => {
   const { password } = await runSnippet('node-rds-signer', 'after', { names: { host: RDS_HOST }, returns: ['password'] });
@@ -445,7 +758,7 @@ snippetTest('node-rds-signer', async (t) => {
   if (!sdkModule('@aws-sdk/rds-signer')) return t.skip('@aws-sdk/rds-signer is not installed: the "before" is not compared');
   const sdk = await runSnippet('node-rds-signer', 'before', { names: { host: RDS_HOST }, returns: ['password'] });
   assertSameToken(sdk.password, password);
-});
+}, { before: true });
 
 function reportingProfile() {
   // The environment holds other credentials (AKID): the named profile must win.
@@ -468,7 +781,7 @@ snippetTest('node-rds-signer-credentials', async (t) => {
   if (!sdkModule('@aws-sdk/rds-signer')) return t.skip('@aws-sdk/rds-signer is not installed: the "before" is not compared');
   const sdk = await runSnippet('node-rds-signer-credentials', 'before', { names: { host: RDS_HOST }, returns: ['password'] });
   assertSameToken(sdk.password, password);
-});
+}, { before: true });
 
 snippetTest('node-aws-wrapper', async () => {
   reportingProfile();

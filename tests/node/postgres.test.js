@@ -118,6 +118,10 @@ for (const method of METHODS) {
       }),
       max: 3,
     });
+    // pool.end() resolves before its clients' connections are closed: wait for them, so
+    // the role's clean-up does not terminate a backend a client is still reading from.
+    const closed = [];
+    pool.on('connect', (client) => closed.push(new Promise((resolve) => client.once('end', resolve))));
     try {
       const held = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
       try {
@@ -129,6 +133,7 @@ for (const method of METHODS) {
       assert.equal(calls, 3);
     } finally {
       await pool.end();
+      await Promise.all(closed);
     }
   });
 

@@ -21,11 +21,13 @@ import sys
 import threading
 import types
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 import iamcore
+from adapter_support import RecordingServer, bearer_of
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "python"
@@ -354,19 +356,26 @@ def migration_snippets():
     return snippets
 
 
-SNIPPET_TESTS = {}
+SNIPPET_TESTS = {}  # snippet ID -> the test that runs its "after"
+BEFORE_TESTS = set()  # the snippet IDs whose test also runs the "before"
+# The "before" snippets no test runs, and why.
+BEFORE_NOT_RUN = {"py-aws-wrapper": "aws-advanced-python-wrapper is not a test dependency"}
 
 
-def snippet_test(snippet_id):
-    """Register a test as the one that runs the "after" snippet `snippet_id`."""
+def snippet_test(snippet_id, before=False):
+    """Register a test as the one that runs the "after" snippet `snippet_id` and, with
+    before=True, its "before" too (when the package it uses is installed)."""
     def register(function):
         SNIPPET_TESTS[snippet_id] = function.__name__
+        if before:
+            BEFORE_TESTS.add(snippet_id)
         return function
     return register
 
 
 def run_snippet(snippet_id, role="after", **names):
     """Execute a Python snippet of docs/migration.md with `names` defined; return its namespace."""
+    assert role == "after" or snippet_id in BEFORE_TESTS, f"{snippet_id}: register its test with before=True"
     lang, code = migration_snippets()[(snippet_id, role)]
     assert lang == "python"
     namespace = dict(names)
@@ -391,14 +400,26 @@ def test_every_code_block_of_the_migration_guide_is_a_marked_snippet():
 def test_every_python_snippet_has_a_test():
     python_ids = {i for (i, role), (lang, _) in migration_snippets().items() if role == "after" and lang == "python"}
     assert python_ids == set(SNIPPET_TESTS)
+    # Every "before" runs too, but those whose package is not a test dependency.
+    assert not BEFORE_TESTS & set(BEFORE_NOT_RUN)
+    assert python_ids == BEFORE_TESTS | set(BEFORE_NOT_RUN)
 
 
-@snippet_test("py-iam")
+def ibm_core_or_skip():
+    return pytest.importorskip("ibm_cloud_sdk_core", reason="ibm-cloud-sdk-core is not installed: the 'before' is not run")
+
+
+def without(form, *names):
+    return {key: value for key, value in form.items() if key not in names}
+
+
+@snippet_test("py-iam", before=True)
 def test_snippet_iam_authenticator(emulator):
     # The emulator also answers absolute-form requests, so it plays the proxy here.
-    ns = run_snippet("py-iam", apikey="migration-api-key", iam_url="http://iam.invalid.example",
-                     client_id="my-client", client_secret="my-client-secret", correlation_id="corr-1",
-                     proxy_url=emulator.http, service_url="https://service.invalid/v1")
+    names = dict(apikey="migration-api-key", iam_url="http://iam.invalid.example",
+                 client_id="my-client", client_secret="my-client-secret", correlation_id="corr-1",
+                 proxy_url=emulator.http, service_url="https://service.invalid/v1")
+    ns = run_snippet("py-iam", **names)
 
     assert isinstance(ns["authenticator"], iamcore.IAMAuthenticator)
     assert ns["request"]["headers"]["Authorization"] == "Bearer " + ns["token"]
@@ -409,19 +430,35 @@ def test_snippet_iam_authenticator(emulator):
     basic = base64.b64encode(b"my-client:my-client-secret").decode()
     assert request["headers"]["authorization"] == "Basic " + basic
 
+    ibm_core_or_skip()
+    before = run_snippet("py-iam", "before", **names)
+    assert before["request"]["headers"]["Authorization"] == "Bearer " + before["token"]
+    ibm_request = emulator.requests("iam")[-1]
+    assert ibm_request["form"] == request["form"]
+    for header in ("x-correlation-id", "authorization"):
+        assert ibm_request["headers"][header] == request["headers"][header]
 
-@snippet_test("py-container")
+
+@snippet_test("py-container", before=True)
 def test_snippet_container_authenticator(emulator, cr_token_file, monkeypatch):
     monkeypatch.setenv("TRUSTED_PROFILE_NAME", "migrated-profile")
-    ns = run_snippet("py-container", cr_token_filename=cr_token_file("cr-migrated\n"), iam_url=emulator.http)
+    names = dict(cr_token_filename=cr_token_file("cr-migrated\n"), iam_url=emulator.http)
+    ns = run_snippet("py-container", **names)
 
     assert jwt_claims(ns["token"])["sub"] == "profile-migrated-profile"
     [request] = emulator.requests("iam")
     assert request["form"]["cr_token"] == "cr-migrated"
     assert request["form"]["profile_name"] == "migrated-profile"
 
+    ibm_core_or_skip()
+    before = run_snippet("py-container", "before", **names)
+    assert jwt_claims(before["token"])["sub"] == "profile-migrated-profile"
+    ibm_form = emulator.requests("iam")[-1]["form"]
+    assert without(ibm_form, "cr_token") == without(request["form"], "cr_token")
+    assert ibm_form["cr_token"] == "cr-migrated\n"  # the IBM core sends the file as read
 
-@snippet_test("py-errors")
+
+@snippet_test("py-errors", before=True)
 def test_snippet_errors(emulator, caplog):
     log = logging.getLogger("migration.errors")
     refused = iamcore.IAMAuthenticator("bad-key", url=emulator.http)
@@ -439,40 +476,323 @@ def test_snippet_errors(emulator, caplog):
     assert transport.startswith("IAM not reached after 2 attempts: ")
     assert "bad-key" not in refusal
 
+    sdk_core = ibm_core_or_skip()
+    from ibm_cloud_sdk_core.authenticators import IAMAuthenticator
 
-@snippet_test("py-env")
-def test_snippet_authenticator_from_environment(emulator, cr_token_file, monkeypatch):
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="migration.errors"):
+        with pytest.raises(sdk_core.ApiException):
+            run_snippet("py-errors", "before", authenticator=IAMAuthenticator("bad-key", url=emulator.http), log=log)
+    [ibm_refusal] = [r.getMessage() for r in caplog.records if r.name == "migration.errors"]
+    assert re.fullmatch(r"IAM refused: HTTP 400, .+ \(transaction emu-\d+\)", ibm_refusal)
+
+
+REFRESH_SEED_KEY = "refresh-seed-key"
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def issued_refresh_token(emulator):
+    """A refresh token the emulator issued, with an API-key grant sent by hand."""
+    emulator.token_settings(issue_refresh_tokens=True)
+    form = urllib.parse.urlencode({"grant_type": "urn:ibm:params:oauth:grant-type:apikey",
+                                   "apikey": REFRESH_SEED_KEY, "response_type": "cloud_iam"}).encode()
+    request = urllib.request.Request(emulator.http + "/identity/token", data=form,
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with _NO_PROXY.open(request, timeout=10) as response:
+        token = json.loads(response.read())["refresh_token"]
+    assert token.startswith("emu-refresh-")
+    return token
+
+
+def refresh_grants(emulator):
+    return [r for r in emulator.requests("iam") if r["form"]["grant_type"] == "refresh_token"]
+
+
+@snippet_test("py-refresh", before=True)
+def test_snippet_refresh_token(emulator, assert_secret_free):
+    names = dict(iam_url=emulator.http, client_id="my-client", client_secret="my-client-secret")
+    first = issued_refresh_token(emulator)
+    ns = run_snippet("py-refresh", refresh_token=first, **names)
+
+    claims = jwt_claims(ns["token"])
+    assert (claims["sub"], claims["grant_type"]) == (apikey_subject(REFRESH_SEED_KEY), "refresh_token")
+    [grant] = refresh_grants(emulator)
+    assert grant["form"] == {"grant_type": "refresh_token", "refresh_token": first, "response_type": "cloud_iam"}
+    basic = base64.b64encode(b"my-client:my-client-secret").decode()
+    assert grant["headers"]["authorization"] == "Basic " + basic
+    assert_secret_free(repr(ns["authenticator"]), first, "my-client-secret", where="repr(authenticator)")
+    # The next fetch sends the refresh token of the last answer, not the first one.
+    ns["authenticator"].invalidate()
+    ns["authenticator"].token()
+    second = refresh_grants(emulator)[-1]["form"]["refresh_token"]
+    assert second.startswith("emu-refresh-") and second != first
+
+    pytest.importorskip("requests", reason="requests is not installed: the 'before' is not run")
+    given = issued_refresh_token(emulator)
+    before = run_snippet("py-refresh", "before", refresh_token=given, **names)
+    assert jwt_claims(before["token"])["sub"] == apikey_subject(REFRESH_SEED_KEY)
+    by_hand = refresh_grants(emulator)[-1]
+    assert by_hand["form"] == dict(grant["form"], refresh_token=given)
+    assert by_hand["headers"]["authorization"] == "Basic " + basic
+    assert before["refresh_token"].startswith("emu-refresh-") and before["refresh_token"] != given
+
+
+def vpc_requests(emulator):
+    return [(r["endpoint"], r["method"], r["path"], r["query"], r["json"])
+            for r in emulator.requests(["vpc-token", "vpc-iam-token"])]
+
+
+@snippet_test("py-vpc", before=True)
+def test_snippet_vpc_instance_authenticator(emulator):
+    crn = "crn:v1:bluemix:public:iam-identity::a/0123456789abcdef::profile:Profile-migrated"
+    names = dict(iam_profile_crn=crn, metadata_url=emulator.http)
+    ns = run_snippet("py-vpc", **names)
+
+    assert isinstance(ns["authenticator"], iamcore.VPCInstanceAuthenticator)
+    assert jwt_claims(ns["token"])["sub"] == "profile-" + crn
+    after = vpc_requests(emulator)
+    assert after == [
+        ("vpc-token", "PUT", "/instance_identity/v1/token", "version=2022-03-01", {"expires_in": 300}),
+        ("vpc-iam-token", "POST", "/instance_identity/v1/iam_token", "version=2022-03-01",
+         {"trusted_profile": {"crn": crn}}),
+    ]
+
+    ibm_core_or_skip()
+    emulator.reset()
+    before = run_snippet("py-vpc", "before", **names)
+    assert jwt_claims(before["token"])["sub"] == "profile-" + crn
+    assert vpc_requests(emulator) == after
+
+
+@snippet_test("py-assume", before=True)
+def test_snippet_iam_assume_authenticator(emulator):
+    names = dict(apikey="assume-api-key", iam_profile_id="Profile-assumed", iam_url=emulator.http)
+    ns = run_snippet("py-assume", **names)
+
+    assert jwt_claims(ns["token"])["sub"] == "profile-Profile-assumed"
+    forms = [without(r["form"], "access_token") for r in emulator.requests("iam")]
+    assert forms == [
+        {"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": "assume-api-key", "response_type": "cloud_iam"},
+        {"grant_type": "urn:ibm:params:oauth:grant-type:assume", "profile_id": "Profile-assumed"},
+    ]
+    # invalidate() drops the assumed token only: one request, the assume grant.
+    ns["authenticator"].invalidate()
+    ns["authenticator"].token()
+    assert emulator.requests("iam")[-1]["form"]["grant_type"] == "urn:ibm:params:oauth:grant-type:assume"
+    assert emulator.count("iam") == 3
+
+    ibm_core_or_skip()
+    emulator.reset()
+    before = run_snippet("py-assume", "before", **names)
+    assert jwt_claims(before["token"])["sub"] == "profile-Profile-assumed"
+    assert [without(r["form"], "access_token") for r in emulator.requests("iam")] == forms
+
+
+def simple_headers(ns):
+    """The headers set by the three authenticators a py-simple snippet made."""
+    bearer, no_auth = {"headers": {}}, {"headers": {}}
+    ns["bearer"].authenticate(bearer)
+    ns["no_auth"].authenticate(no_auth)
+    types = [ns[name].authentication_type() for name in ("bearer", "basic", "no_auth")]
+    return ns["request"]["headers"], bearer["headers"], no_auth["headers"], types
+
+
+@snippet_test("py-simple", before=True)
+def test_snippet_bearer_basic_no_auth(assert_secret_free):
+    names = dict(access_token="first-access-token", new_access_token="second-access-token",
+                 username="usér", password="pässwörd:with colon", service_url="https://service.invalid/v1")
+    ns = run_snippet("py-simple", **names)
+
+    basic = "Basic " + base64.b64encode("usér:pässwörd:with colon".encode()).decode()
+    after = simple_headers(ns)
+    assert after == ({"Authorization": basic}, {"Authorization": "Bearer second-access-token"}, {},
+                     ["bearerToken", "basic", "noAuth"])
+    for name in ("bearer", "basic"):
+        assert_secret_free(repr(ns[name]), "second-access-token", "pässwörd", where=f"repr({name})")
+    assert not hasattr(ns["bearer"], "bearer_token") and not hasattr(ns["basic"], "password")
+    # What iamcore refuses and the IBM core accepts.
+    for make in (lambda: iamcore.BearerTokenAuthenticator(""),
+                 lambda: iamcore.BearerTokenAuthenticator("token\r\nX-Injected: 1"),
+                 lambda: iamcore.BasicAuthenticator("user:name", "password")):
+        with pytest.raises(iamcore.ConfigError):
+            make()
+
+    ibm_core_or_skip()
+    from ibm_cloud_sdk_core.authenticators import BasicAuthenticator, BearerTokenAuthenticator
+
+    assert simple_headers(run_snippet("py-simple", "before", **names)) == after
+    BearerTokenAuthenticator("")
+    BearerTokenAuthenticator("token\r\nX-Injected: 1")
+    BasicAuthenticator("user:name", "password")
+
+
+@pytest.fixture
+def service_config(monkeypatch, tmp_path):
+    """A clean external configuration of IBM services: an empty credentials file (the
+    returned Path), no VCAP_SERVICES, no MY_SERVICE_* or CLOUDANT_* variables."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    credentials = tmp_path / "ibm-credentials.env"
+    credentials.write_text("")
+    monkeypatch.setenv("IBM_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.delenv("VCAP_SERVICES", raising=False)
     for name in list(os.environ):
-        if name.startswith("MY_SERVICE_"):
+        if name.startswith(("MY_SERVICE_", "CLOUDANT_")):
             monkeypatch.delenv(name)
+    return credentials
 
-    monkeypatch.setenv("MY_SERVICE_APIKEY", "env-api-key")
-    monkeypatch.setenv("MY_SERVICE_AUTH_URL", emulator.http)
-    monkeypatch.setenv("MY_SERVICE_SCOPE", "ibm openid")
-    auth = run_snippet("py-env")["authenticator"]
-    assert auth.authentication_type() == "iam"
-    assert jwt_claims(auth.token())["sub"] == apikey_subject("env-api-key")
-    assert emulator.requests("iam")[-1]["form"]["scope"] == "ibm openid"
 
-    monkeypatch.delenv("MY_SERVICE_APIKEY")
-    monkeypatch.setenv("MY_SERVICE_AUTH_TYPE", "Container")
-    monkeypatch.setenv("MY_SERVICE_IAM_PROFILE_NAME", "env-profile")
-    monkeypatch.setenv("MY_SERVICE_CR_TOKEN_FILENAME", cr_token_file("cr-env\n"))
+@snippet_test("py-env", before=True)
+def test_snippet_environment_credentials_file(emulator, service_config, monkeypatch):
+    service_config.write_text(f"# the service's credentials\nMY_SERVICE_APIKEY=file-api-key\n"
+                              f"MY_SERVICE_AUTH_URL={emulator.http}\n")
+    monkeypatch.setenv("MY_SERVICE_SCOPE", "not read")  # sources are not merged: the file wins
     auth = run_snippet("py-env")["authenticator"]
-    assert auth.authentication_type() == "container"
+
+    assert type(auth) is iamcore.IAMAuthenticator
+    assert jwt_claims(auth.token())["sub"] == apikey_subject("file-api-key")
+    assert "scope" not in emulator.requests("iam")[-1]["form"]
+
+    ibm_core_or_skip()
+    before = run_snippet("py-env", "before")["authenticator"]
+    assert type(before).__name__ == "IAMAuthenticator"
+    assert jwt_claims(before.token_manager.get_token())["sub"] == apikey_subject("file-api-key")
+    assert "scope" not in emulator.requests("iam")[-1]["form"]
+
+
+def test_snippet_environment_variables(emulator, service_config, cr_token_file, monkeypatch):
+    for name, value in {"AUTH_TYPE": "Container", "AUTH_URL": emulator.http, "IAM_PROFILE_NAME": "env-profile",
+                        "CR_TOKEN_FILENAME": cr_token_file("cr-env\n")}.items():
+        monkeypatch.setenv("MY_SERVICE_" + name, value)
+    auth = run_snippet("py-env")["authenticator"]
+
+    assert type(auth) is iamcore.ContainerAuthenticator
     assert jwt_claims(auth.token())["sub"] == "profile-env-profile"
-    assert emulator.requests("iam")[-1]["form"]["cr_token"] == "cr-env"
+    after = emulator.requests("iam")[-1]["form"]
+    assert (after["cr_token"], after["profile_name"]) == ("cr-env", "env-profile")
 
-    monkeypatch.setenv("MY_SERVICE_AUTH_TYPE", "basic")
-    with pytest.raises(iamcore.ConfigError, match="MY_SERVICE_AUTH_TYPE names an authenticator"):
+    ibm_core_or_skip()
+    before = run_snippet("py-env", "before")["authenticator"]
+    assert type(before).__name__ == "ContainerAuthenticator"
+    assert jwt_claims(before.token_manager.get_token())["sub"] == "profile-env-profile"
+    assert without(emulator.requests("iam")[-1]["form"], "cr_token") == without(after, "cr_token")
+
+
+def test_snippet_environment_vcap_services(service_config, monkeypatch):
+    user_provided = {"user-provided": [{"name": "my-service", "credentials": {"username": "vcap-user", "password": "vcap-pw"}}]}
+    # Cloudant's entries hold an API key and a username and password.
+    cloudant = {"cloudantNoSQLDB": [{"name": "my-service", "credentials": {
+        "apikey": "vcap-api-key", "username": "vcap-user", "password": "vcap-pw", "url": "https://x.invalid"}}]}
+    basic = "Basic " + base64.b64encode(b"vcap-user:vcap-pw").decode()
+
+    monkeypatch.setenv("VCAP_SERVICES", json.dumps(user_provided))
+    request = {"headers": {}}
+    run_snippet("py-env")["authenticator"].authenticate(request)
+    assert request["headers"] == {"Authorization": basic}
+    monkeypatch.setenv("VCAP_SERVICES", json.dumps(cloudant))
+    auth = run_snippet("py-env")["authenticator"]
+    # An API key wins; no token is fetched: the URL is IBM Cloud's (VCAP_SERVICES has no AUTH_URL).
+    assert type(auth) is iamcore.IAMAuthenticator
+    assert repr(auth) == "IAMAuthenticator(url='https://iam.cloud.ibm.com')"
+
+    ibm_core_or_skip()
+    monkeypatch.setenv("VCAP_SERVICES", json.dumps(user_provided))
+    request = {"headers": {}}
+    run_snippet("py-env", "before")["authenticator"].authenticate(request)
+    assert request["headers"] == {"Authorization": basic}
+    monkeypatch.setenv("VCAP_SERVICES", json.dumps(cloudant))
+    assert type(run_snippet("py-env", "before")["authenticator"]).__name__ == "BasicAuthenticator"
+
+
+def test_snippet_environment_errors(service_config, monkeypatch, assert_secret_free):
+    with pytest.raises(iamcore.ConfigError, match=r'^no configuration found for service "my-service" \(looked in: '):
         run_snippet("py-env")
+    monkeypatch.setenv("MY_SERVICE_AUTH_TYPE", "kerberos")
+    with pytest.raises(iamcore.ConfigError, match="unknown AUTH_TYPE"):
+        run_snippet("py-env")
+    monkeypatch.setenv("MY_SERVICE_AUTH_TYPE", "iam")
+    monkeypatch.setenv("MY_SERVICE_CLIENT_SECRET", "env-client-secret")
+    with pytest.raises(iamcore.ConfigError, match="needs APIKEY") as info:
+        run_snippet("py-env")
+    assert_secret_free(str(info.value), "env-client-secret", where="the error")
+    monkeypatch.delenv("MY_SERVICE_CLIENT_SECRET")
+    service_config.unlink()
+    service_config.mkdir()  # a credentials file that cannot be read
+    with pytest.raises(iamcore.ConfigError, match=re.escape(str(service_config))):
+        run_snippet("py-env")
+
+    ibm_core_or_skip()
+    service_config.rmdir()
+    service_config.write_text("")
+    for auth_type in (None, "kerberos", "iam"):  # nothing configured, unknown, no APIKEY
+        if auth_type:
+            monkeypatch.setenv("MY_SERVICE_AUTH_TYPE", auth_type)
+        assert run_snippet("py-env", "before")["authenticator"] is None
+    service_config.unlink()
+    service_config.mkdir()
+    assert run_snippet("py-env", "before")["authenticator"] is None  # iam, no APIKEY: the file was skipped
+
+
+@snippet_test("py-sdk-service", before=True)
+def test_snippet_sdk_service_class(emulator, service_config, monkeypatch):
+    pytest.importorskip("ibmcloudant", reason="ibmcloudant is not installed")
+    with RecordingServer() as server:
+        monkeypatch.setenv("CLOUDANT_APIKEY", "cloudant-api-key")
+        monkeypatch.setenv("CLOUDANT_AUTH_URL", emulator.http)
+        monkeypatch.setenv("CLOUDANT_URL", server.url)
+        ns = run_snippet("py-sdk-service")
+
+        assert ns["databases"] == ["movies", "reviews"]
+        authenticator = ns["service"].authenticator
+        assert type(authenticator) is iamcore.IAMAuthenticator
+        token = bearer_of(server.authorization())
+        assert token == authenticator.token()
+        assert jwt_claims(token)["sub"] == apikey_subject("cloudant-api-key")
+        assert [r["path"] for r in server.requests] == ["/_all_dbs"]
+
+        before = run_snippet("py-sdk-service", "before")
+        assert before["databases"] == ["movies", "reviews"]
+        assert type(before["service"].authenticator).__module__.startswith("ibm_cloud_sdk_core.")
+        assert jwt_claims(bearer_of(server.authorization()))["sub"] == apikey_subject("cloudant-api-key")
+        assert emulator.count("iam") == 2
+
+
+def test_snippet_sdk_service_class_with_a_refused_api_key(emulator, service_config, monkeypatch):
+    pytest.importorskip("ibmcloudant", reason="ibmcloudant is not installed")
+    with RecordingServer() as server:
+        monkeypatch.setenv("CLOUDANT_APIKEY", "bad-key")
+        monkeypatch.setenv("CLOUDANT_AUTH_URL", emulator.http)
+        monkeypatch.setenv("CLOUDANT_URL", server.url)
+        with pytest.raises(iamcore.AuthenticationError) as info:
+            run_snippet("py-sdk-service")
+        assert info.value.error_code == "BXNIM0415E"
+        assert server.requests == []
+
+
+@snippet_test("py-requests", before=True)
+def test_snippet_requests(emulator):
+    pytest.importorskip("requests", reason="requests is not installed")
+    with RecordingServer() as server:
+        names = dict(apikey="requests-api-key", iam_url=emulator.http, service_url=server.url + "/v1/things")
+        ns = run_snippet("py-requests", **names)
+
+        assert ns["response"].json()["path"] == "/v1/things"
+        token = bearer_of(server.authorization())
+        assert token == ns["authenticator"].token()
+        assert jwt_claims(token)["sub"] == apikey_subject("requests-api-key")
+
+        ibm_core_or_skip()
+        before = run_snippet("py-requests", "before", **names)
+        assert before["response"].status_code == 200
+        assert jwt_claims(bearer_of(server.authorization()))["sub"] == apikey_subject("requests-api-key")
+        assert emulator.count("iam") == 2
 
 
 def boto3_or_skip():
     return pytest.importorskip("boto3", reason="boto3 is not installed: the 'before' is not compared")
 
 
-@snippet_test("py-boto3-rds")
+@snippet_test("py-boto3-rds", before=True)
 def test_snippet_boto3_generate_db_auth_token(aws_env):
     aws_env.set(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET)
     password = run_snippet("py-boto3-rds", host=RDS_HOST, region="eu-west-1")["password"]
@@ -486,7 +806,7 @@ def test_snippet_boto3_generate_db_auth_token(aws_env):
     assert_same_token(before, password)
 
 
-@snippet_test("py-boto3-profile")
+@snippet_test("py-boto3-profile", before=True)
 def test_snippet_boto3_profile(aws_env):
     # The environment holds other credentials: a named profile must win over them.
     aws_env.set(AWS_ACCESS_KEY_ID="AKIDOFTHEENVIRONMENT", AWS_SECRET_ACCESS_KEY="other-secret")
@@ -503,7 +823,7 @@ def test_snippet_boto3_profile(aws_env):
     assert_same_token(before, password)
 
 
-@snippet_test("py-boto3-credentials")
+@snippet_test("py-boto3-credentials", before=True)
 def test_snippet_boto3_explicit_credentials(aws_env):
     names = dict(host=RDS_HOST, key_id="AKIDEXPLICIT", secret="explicit/secret",
                  session_token="session+token/with=chars")
