@@ -142,6 +142,18 @@ function configError(message) {
   return new IamcoreError(message, ErrorCodes.CONFIG);
 }
 
+// An option this class does not take is a mistake (a typo such as `maxRetry`,
+// or `iamProfileName` for the VPC authenticator, which would silently use the
+// instance's default profile): refuse it, as Python refuses an unknown keyword.
+// Options set to undefined are ignored.
+function rejectUnknownOptions(options, names, className) {
+  for (const name of Object.keys(options)) {
+    if (options[name] !== undefined && !names.includes(name)) {
+      throw configError(`${className}: unknown option '${name}'`);
+    }
+  }
+}
+
 function setAuthorization(requestOptions, header) {
   if (requestOptions === null || typeof requestOptions !== 'object') {
     throw new TypeError('authenticate(requestOptions): requestOptions must be an object');
@@ -191,6 +203,7 @@ class TokenAuthenticator {
       this.#public = Object.freeze({ ...prepared.options });
       return;
     }
+    rejectUnknownOptions(options, names, new.target.name);
     const nativeOptions = { userAgentExtra: USER_AGENT_EXTRA };
     const shown = {};
     for (const name of names) {
@@ -401,7 +414,7 @@ class IamAssumeAuthenticator extends TokenAuthenticator {
   }
 }
 
-const simple = require('./simple-auth.js')({ configError, setAuthorization, RESOLVED });
+const simple = require('./simple-auth.js')({ configError, rejectUnknownOptions, setAuthorization, RESOLVED });
 const { BearerTokenAuthenticator, BasicAuthenticator, NoAuthAuthenticator } = simple;
 
 const TOKEN_CLASSES = {

@@ -9,9 +9,10 @@
 
 const util = require('node:util');
 
-module.exports = function simpleAuth({ configError, setAuthorization, RESOLVED }) {
-  function optionsObject(options) {
+module.exports = function simpleAuth({ configError, rejectUnknownOptions, setAuthorization, RESOLVED }) {
+  function optionsObject(options, names, className) {
     if (options === null || typeof options !== 'object') throw configError('options must be an object');
+    rejectUnknownOptions(options, names, className);
     return options;
   }
 
@@ -56,7 +57,7 @@ module.exports = function simpleAuth({ configError, setAuthorization, RESOLVED }
     #header;
 
     constructor(options) {
-      this.setBearerToken(optionsObject(options).bearerToken);
+      this.setBearerToken(optionsObject(options, ['bearerToken'], new.target.name).bearerToken);
     }
 
     /** Send `bearerToken` from now on (same checks as the constructor). */
@@ -97,7 +98,7 @@ module.exports = function simpleAuth({ configError, setAuthorization, RESOLVED }
     #username;
 
     constructor(options) {
-      const { username, password } = optionsObject(options);
+      const { username, password } = optionsObject(options, ['username', 'password'], new.target.name);
       text(username, 'username');
       text(password, 'password');
       noBadEdges(username, 'username');

@@ -162,3 +162,21 @@ test('authenticate() rejects (never throws) on a bad argument', async () => {
     await assert.rejects(promise, TypeError);
   }
 });
+
+test('an option the class does not take is refused, naming it (a typo would otherwise go unnoticed)', () => {
+  const iamcore = require('../..');
+  const cases = [
+    [iamcore.IamAuthenticator, { apikey: 'k-123456', maxRetry: 1 }, 'maxRetry'],
+    [iamcore.ContainerAuthenticator, { iamProfileName: 'p', apikey: 'k-123456' }, 'apikey'],
+    [iamcore.IamAssumeAuthenticator, { apikey: 'k-123456', iamProfileId: 'p', vpcImsVersion: '2022-03-01' }, 'vpcImsVersion'],
+    [iamcore.BearerTokenAuthenticator, { bearerToken: 't-123456', token: 't-123456' }, 'token'],
+    [iamcore.BasicAuthenticator, { username: 'u', password: 'p-123456', user: 'u' }, 'user'],
+  ];
+  for (const [Class, options, name] of cases) {
+    assert.throws(() => new Class(options), (err) => {
+      assert.equal(err.code, 'IAMCORE_CONFIG');
+      assert.equal(err.message, `${Class.name}: unknown option '${name}'`);
+      return true;
+    });
+  }
+});

@@ -144,8 +144,15 @@ test('configuration errors', () => {
   for (const [options, pattern] of cases) {
     assert.throws(() => new VpcInstanceAuthenticator(options), (err) => err.code === 'IAMCORE_CONFIG' && pattern.test(err.message));
   }
-  // options the metadata service does not take are not read
-  const auth = new VpcInstanceAuthenticator({ apikey: 'ignored', clientSecret: 'ignored' });
+  // options the metadata service does not take are refused, naming the option, never its value
+  for (const name of ['apikey', 'clientSecret', 'iamProfileName', 'scope']) {
+    assert.throws(
+      () => new VpcInstanceAuthenticator({ [name]: 'value-not-shown' }),
+      (err) => err.code === 'IAMCORE_CONFIG' && err.message === `VpcInstanceAuthenticator: unknown option '${name}'`,
+    );
+  }
+  // undefined counts as not given
+  const auth = new VpcInstanceAuthenticator({ iamProfileName: undefined });
   assert.deepEqual(auth.toJSON(), { type: 'VpcInstanceAuthenticator', authenticationType: 'vpc' });
 });
 
