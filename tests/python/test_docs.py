@@ -1,0 +1,362 @@
+"""The code blocks of the feature docs, run straight from the markdown (tests/python/
+doc_snippets.py has the marker rules): the Python, shell, C, JSON and sample-output
+blocks here, the JavaScript ones in tests/node/docs.test.js.
+
+Everything runs on this machine: tokens from the IAM emulator over real sockets,
+services as loopback servers, the RDS recipes against the real PostgreSQL of
+tests/python/pg_server.py, the command line as child processes. A snippet's free names
+(``apikey``, ``host``, ...) are filled in by its test; where a snippet leaves IBM's IAM
+URL or the platform's token file at their defaults, the ``iamcore`` it imports points
+them at the emulator and a test file (doc_snippets.iamcore_with_defaults).
+"""
+
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import sys
+import threading
+import types
+import urllib.parse
+import warnings
+
+import pytest
+
+import iamcore
+from adapter_support import RecordingServer, bearer_of, emulator_claims
+from doc_snippets import Doc, iamcore_with_defaults, run_python
+from pg_server import PostgresServer, StartError, Unavailable, required
+
+ADAPTERS = Doc("docs/adapters.md")
+POSTGRES = Doc("docs/postgres.md")
+DOCS = [ADAPTERS, POSTGRES]
+
+
+def apikey_subject(apikey):
+    # The emulator's `sub` for an API key (tests/emulator/README.md).
+    return "apikey-" + hashlib.sha256(apikey.encode()).hexdigest()[:8]
+
+
+@pytest.fixture
+def here(emulator, cr_token_file):
+    """iamcore as the snippets import it: IAM URL and token file defaulting to the emulator's."""
+    return iamcore_with_defaults(url=emulator.http, cr_token_filename=cr_token_file("cr-of-the-docs\n"))
+
+
+@pytest.fixture
+def server():
+    with RecordingServer() as s:
+        yield s
+
+
+# ---------------------------------------------------------------- docs/adapters.md
+
+
+@ADAPTERS.runs("py-requests")
+def test_adapters_requests(emulator, here, server):
+    ns = run_python(ADAPTERS.block("py-requests"), names={"apikey": "docs-api-key", "url": server.url + "/v1/things"},
+                    modules={"iamcore": here})
+
+    assert [r["path"] for r in server.requests] == ["/v1/things", "/v1/things"]
+    first, second = (bearer_of(r["headers"]["authorization"]) for r in server.requests)
+    assert first == second == ns["auth"].token()
+    assert emulator_claims(first)["sub"] == apikey_subject("docs-api-key")
+    assert ns["session"].auth is ns["auth"]
+    assert emulator.count("iam") == 1
+
+
+@ADAPTERS.runs("py-httpx")
+def test_adapters_httpx(emulator, here, server):
+    ns = run_python(ADAPTERS.block("py-httpx"), names={"apikey": "docs-api-key", "url": server.url + "/v1/things"},
+                    modules={"iamcore": here})
+
+    assert len(server.requests) == 2
+    tokens = {bearer_of(r["headers"]["authorization"]) for r in server.requests}
+    assert tokens == {ns["auth"].token()}
+    assert emulator.count("iam") == 1
+
+
+@ADAPTERS.runs("py-token-async")
+def test_adapters_token_async(emulator, iam):
+    auth = iam("docs-api-key")
+    ns = run_python(ADAPTERS.block("py-token-async"), names={"auth": auth})
+
+    assert emulator_claims(ns["token"])["sub"] == apikey_subject("docs-api-key")
+    assert ns["token"] == auth.token()
+    assert emulator.count("iam") == 1
+
+
+@ADAPTERS.runs("py-sdk-core")
+def test_adapters_sdk_core(emulator, here, server, monkeypatch):
+    pytest.importorskip("ibmcloudant")
+    for name in list(os.environ):
+        if name.startswith("CLOUDANT_"):
+            monkeypatch.delenv(name)
+    ns = run_python(ADAPTERS.block("py-sdk-core"), names={"service_url": server.url}, modules={"iamcore": here})
+
+    assert [r["path"] for r in server.requests] == ["/_all_dbs"]
+    token = bearer_of(server.authorization())
+    assert emulator_claims(token)["sub"] == "profile-app"
+    [request] = emulator.requests("iam")
+    assert request["form"]["cr_token"] == "cr-of-the-docs"
+    assert ns["service"].authenticator.authentication_type() == "container"
+
+
+def db2_comment_pattern(block, after):
+    """The connection string a comment of the Db2 snippet shows, as a regex: the comment
+    lines after the line that starts with `after`, joined; <...> stands for a value."""
+    lines = block.code.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith(after))
+    shown = ""
+    for line in lines[start + 1:]:
+        if not line.startswith("#"):
+            break
+        shown += re.split(r"\s{2,}\(", line[1:].strip())[0]  # without "(one line)" remarks
+    parts = re.split(r"(<[^>]+>|\.\.\.)", shown.strip())
+    return "".join(".+" if p.startswith("<") or p == "..." else re.escape(p) for p in parts)
+
+
+@ADAPTERS.runs("py-db2")
+def test_adapters_db2_connection_strings(emulator, here):
+    block = ADAPTERS.block("py-db2")
+    host = "db2.example.databases.appdomain.cloud"
+    ns = run_python(block, names={"host": host, "apikey": "db2-api-key"}, modules={"iamcore": here})
+
+    token = ns["auth"].token()
+    assert emulator_claims(token)["sub"] == "profile-db2-reader"
+    assert ns["dsn"] == (f"DATABASE=bludb;HOSTNAME={host};PORT=30376;PROTOCOL=TCPIP;Security=SSL;"
+                         f"Authentication=GSSPLUGIN;ACCESSTOKEN={token}")
+    assert re.fullmatch(db2_comment_pattern(block, "dsn ="), ns["dsn"])
+    assert ns["key_dsn"].endswith(";Authentication=GSSPLUGIN;APIKEY=db2-api-key")
+    assert re.fullmatch(db2_comment_pattern(block, "key_dsn ="), ns["key_dsn"])
+
+
+class IbmDbStandIn:
+    """Stands in for the ibm_db driver (its installation downloads IBM's Db2 client):
+    records the connection it is asked for."""
+
+    def __init__(self):
+        self.connections = []
+        self.statements = []
+
+    def connect(self, dsn, user, password):
+        self.connections.append((dsn, user, password))
+        return "connection"
+
+    def exec_immediate(self, conn, sql):
+        assert conn == "connection"
+        self.statements.append(sql)
+        return "statement"
+
+    def fetch_tuple(self, stmt):
+        assert stmt == "statement"
+        return ("DB2-READER",)
+
+
+@ADAPTERS.runs("py-ibm-db")
+def test_adapters_ibm_db(emulator, container, capsys):
+    auth = container(iam_profile_name="db2-reader")
+    ibm_db = IbmDbStandIn()
+    run_python(ADAPTERS.block("py-ibm-db"), names={"iamcore": iamcore, "host": "db2.example", "port": 30376, "auth": auth},
+               modules={"ibm_db": ibm_db})
+
+    [(dsn, user, password)] = ibm_db.connections
+    assert (user, password) == ("", "")
+    assert dsn == iamcore.db2.connection_string("bludb", "db2.example", 30376, authenticator=auth)
+    assert dsn.endswith(";ACCESSTOKEN=" + auth.token())
+    assert ibm_db.statements == ["SELECT CURRENT USER FROM SYSIBM.SYSDUMMY1"]
+    assert capsys.readouterr().out == "('DB2-READER',)\n"
+
+
+# ---------------------------------------------------------------- docs/postgres.md
+
+AKID, AWS_SECRET = "ASIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+SESSION_TOKEN = base64.b64encode(bytes(range(256)) * 2).decode()  # as long as STS's
+REGION = "us-east-1"
+NOT_CONNINFO = ("autocommit", "prepare_threshold", "context", "row_factory", "cursor_factory")
+
+
+@pytest.fixture(scope="module")
+def pg():
+    """The real PostgreSQL (tests/python/pg_server.py) with the snippets' database "app"
+    and user "app_user", a member of rds_iam (a clear-text password, as RDS asks)."""
+    psycopg = pytest.importorskip("psycopg", reason="psycopg 3.3 is not installed")
+    try:
+        server = PostgresServer.start()
+    except Unavailable as exc:
+        if required():
+            pytest.fail(f"PostgreSQL is required (IAMCORE_REQUIRE_POSTGRES is set): {exc}", pytrace=False)
+        pytest.skip(str(exc))
+    except StartError as exc:
+        pytest.fail(f"PostgreSQL is installed but could not be started: {exc}", pytrace=False)
+    try:
+        with psycopg.connect(host=server.socket_dir, port=server.port, user=server.superuser,
+                             dbname=server.database, autocommit=True) as admin:
+            admin.execute("CREATE DATABASE app")
+            admin.execute("CREATE ROLE app_user LOGIN IN ROLE " + server.iam_group)
+            server.admin = admin
+            yield server
+    finally:
+        server.stop()
+
+
+def valid_rds_token(token, host, port, user):
+    """Whether `token` is what RDS takes: signed by the test's credentials for this
+    host, port and user, and not expired (the signature is computed anew)."""
+    prefix, sep, query = token.partition("/?")
+    params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+    try:
+        when = datetime.datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+        age = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - when
+        fresh = datetime.timedelta(seconds=-5) <= age <= datetime.timedelta(seconds=int(params["X-Amz-Expires"]))
+    except (KeyError, ValueError):
+        return False
+    if not sep or prefix != f"{host}:{port}" or params.get("DBUser") != user or not fresh:
+        return False
+    credentials = iamcore.aws.Credentials(AKID, AWS_SECRET, session_token=params.get("X-Amz-Security-Token"))
+    expected = iamcore.generate_db_auth_token(host, port, user, Region=REGION, credentials=credentials, timestamp=when)
+    return hmac.compare_digest(expected, token)
+
+
+class RdsLogin:
+    """The local PostgreSQL checks IAM tokens as RDS does: before the driver logs in, the
+    password libpq is about to send is checked (valid_rds_token); the role's password
+    becomes that token when it passes, else a random one. So a login succeeds exactly
+    when the driver sends a valid token, intact. ``refuse(n)`` makes the next n logins
+    fail, as with an expired token."""
+
+    def __init__(self, pg):
+        self.pg = pg
+        self.logins = []  # (password was a valid token, refused on purpose)
+        self.to_refuse = 0
+        self.lock = threading.Lock()
+
+    def refuse(self, n=1):
+        self.to_refuse = n
+
+    def check(self, params):
+        from psycopg import sql
+
+        with self.lock:
+            password = params.get("password") or ""
+            valid = valid_rds_token(password, params.get("host"), int(params.get("port") or 5432), params.get("user"))
+            refused, self.to_refuse = self.to_refuse > 0, max(0, self.to_refuse - 1)
+            accepted = password if valid and not refused else secrets.token_hex(16)
+            self.pg.admin.execute(sql.SQL("ALTER ROLE app_user PASSWORD {}").format(sql.Literal(accepted)))
+            self.logins.append((valid, refused))
+
+    def modules(self):
+        """psycopg and psycopg_pool as the snippets import them: the real ones, every
+        connection (a pool's too) checked first."""
+        import psycopg
+        import psycopg_pool
+
+        login = self
+
+        class Connection(psycopg.Connection):
+            @classmethod
+            def connect(cls, conninfo="", **kwargs):
+                login.check(psycopg.conninfo.conninfo_to_dict(
+                    conninfo, **{k: v for k, v in kwargs.items() if k not in NOT_CONNINFO}))
+                return super().connect(conninfo, **kwargs)
+
+        class ConnectionPool(psycopg_pool.ConnectionPool):
+            def __init__(self, conninfo="", **kwargs):
+                kwargs.setdefault("connection_class", Connection)
+                super().__init__(conninfo, **kwargs)
+
+        return {"psycopg": _module_with(psycopg, connect=Connection.connect, Connection=Connection),
+                "psycopg_pool": _module_with(psycopg_pool, ConnectionPool=ConnectionPool)}
+
+
+def _module_with(module, **changes):
+    copy = types.ModuleType(module.__name__, module.__doc__)
+    copy.__dict__.update(vars(module))
+    copy.__dict__.update(changes)
+    return copy
+
+
+@pytest.fixture
+def rds_login(pg, aws_env):
+    aws_env.set(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=AWS_SECRET, AWS_SESSION_TOKEN=SESSION_TOKEN,
+                AWS_REGION=REGION)
+    return RdsLogin(pg)
+
+
+def pg_names(pg):
+    return {"host": pg.host, "port": pg.port, "ca_file": pg.ca_file}
+
+
+def whoami(conn):
+    row = conn.execute("SELECT current_user, current_database(), ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
+    return row
+
+
+@POSTGRES.runs("token-sample")
+def test_postgres_token_sample(aws_env):
+    sample = POSTGRES.block("token-sample").code
+    host = "mydb.123456789012.us-east-1.rds.amazonaws.com"
+    token = iamcore.generate_db_auth_token(
+        host, 5432, "app_user", Region=REGION, timestamp=datetime.datetime(2025, 1, 1, 12),
+        credentials=iamcore.aws.Credentials(AKID, AWS_SECRET, session_token="IQoJb3JpZ2luX2VjE/" + SESSION_TOKEN))
+    assert re.fullmatch(".+?".join(re.escape(part) for part in sample.split("…")), token)
+
+
+@POSTGRES.runs("py-psycopg")
+def test_postgres_psycopg(rds_login):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ns = run_python(POSTGRES.block("py-psycopg"), names=pg_names(rds_login.pg), modules=rds_login.modules())
+    with ns["conn"] as conn:
+        assert whoami(conn) == ("app_user", "app", True)
+    assert rds_login.logins == [(True, False)]
+    assert ns["rds"].region == REGION
+
+
+@POSTGRES.runs("py-pool")
+def test_postgres_pool(rds_login):
+    modules = rds_login.modules()
+    rds = iamcore.RDSAuthenticator(rds_login.pg.host, rds_login.pg.port, "app_user")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ns = run_python(POSTGRES.block("py-pool"), names={**pg_names(rds_login.pg), "rds": rds}, modules=modules)
+    with ns["pool"] as pool:
+        pool.wait(timeout=30)
+        with pool.connection() as first, pool.connection() as second:
+            assert whoami(first) == whoami(second) == ("app_user", "app", True)
+    assert len(rds_login.logins) >= 2 and all(valid for valid, _ in rds_login.logins)
+
+
+@POSTGRES.runs("py-retry")
+def test_postgres_retry_after_a_refused_login(rds_login):
+    rds = iamcore.RDSAuthenticator(rds_login.pg.host, rds_login.pg.port, "app_user")
+    rds_login.refuse(1)
+    invalidated = []
+
+    class Watched:  # the snippet's rds, counting invalidate() calls
+        def token(self):
+            return rds.token()
+
+        def invalidate(self):
+            invalidated.append(1)
+            rds.invalidate()
+
+    modules = rds_login.modules()
+    ns = run_python(POSTGRES.block("py-retry"),
+                    names={**pg_names(rds_login.pg), "rds": Watched(), "psycopg": modules["psycopg"]})
+    with ns["conn"] as conn:
+        assert whoami(conn)[0] == "app_user"
+    assert rds_login.logins == [(True, True), (True, False)]
+    assert invalidated == [1]
+
+
+# ---------------------------------------------------------------- every doc
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=[d.relpath for d in DOCS])
+def test_every_block_is_marked_and_every_snippet_has_a_test(doc):
+    assert doc.problems("python") == []
