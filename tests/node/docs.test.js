@@ -27,6 +27,7 @@ const { Doc, iamcoreWithDefaults } = require('./helpers/doc-snippets.js');
 
 const RECIPES = new Doc('docs/recipes-node.md');
 const POSTGRES = new Doc('docs/postgres.md');
+const ENVIRONMENT = new Doc('docs/environment.md');
 
 let emu;
 let here; // iamcore as the snippets require it
@@ -309,3 +310,23 @@ POSTGRES.test('node-retry', (t) =>
   }));
 
 POSTGRES.checkTest();
+
+// ---------------------------------------------------------------- docs/environment.md
+
+/** No IBM configuration from the machine: the file source off, no MY_SERVICE_* variable. */
+function ibmEnv(vars) {
+  const cleared = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('MY_SERVICE_') || k === 'VCAP_SERVICES').map((k) => [k, undefined]));
+  return { ...cleared, IBM_CREDENTIALS_FILE: '/dev/null', ...vars };
+}
+
+ENVIRONMENT.test('node-env', () =>
+  withEnv(ibmEnv({ MY_SERVICE_APIKEY: 'env-docs-key', MY_SERVICE_AUTH_URL: emu.http }), async () => {
+    const requestOptions = { method: 'GET', url: 'https://service.example/v1', headers: {} };
+    const { auth } = await ENVIRONMENT.run('node-env', { names: { requestOptions }, returns: ['auth'] });
+    assert.ok(auth instanceof iamcore.IamAuthenticator);
+    const [kind, token] = requestOptions.headers.Authorization.split(' ');
+    assert.equal(kind, 'Bearer');
+    assert.equal(jwtClaims(token).sub, apikeySubject('env-docs-key'));
+  }));
+
+ENVIRONMENT.checkTest();

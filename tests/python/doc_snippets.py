@@ -270,16 +270,22 @@ WARNINGS = ["-std=c11", "-Wall", "-Wextra", "-Wshadow", "-Wstrict-prototypes", "
 LIBRARY = ROOT / "build" / "c" / "libiamcore.a"
 
 
+FUNCTION_HEADER = re.compile(r"(?!(?:if|for|while|switch|return)\b)[A-Za-z_][\w \t*]*\b\w+[ \t]*\([^;{]*\)[ \t]*\{?")
+
+
 def c_program(code, prelude="", postlude=""):
-    """A C program around a snippet. Everything up to the snippet's last line that is
-    ``}`` alone (its functions) stays at file scope; the statements after it become the
-    body of ``static void snippet(void)``, which `postlude` (the test's ``main``) calls."""
-    lines = code.split("\n")
-    ends = [i for i, line in enumerate(lines) if line == "}"]
-    split = ends[-1] + 1 if ends else 0
-    file_scope, body = "\n".join(lines[:split]), "\n".join(lines[split:])
-    return (f"{prelude}\n#line 1 \"snippet\"\n{file_scope}\n"
-            f"static void snippet(void)\n{{\n{body}\n}}\n#line 1 \"test\"\n{postlude}\n")
+    """A C program around a snippet: its function definitions stay at file scope, its
+    other statements become the body of ``static void snippet(void)``, which `postlude`
+    (the test's ``main``) calls."""
+    file_scope, body, target, depth = [], [], None, 0
+    for line in code.split("\n"):
+        if depth == 0:
+            header = FUNCTION_HEADER.fullmatch(line) is not None
+            target = file_scope if header or (target is file_scope and line == "{") else body
+        target.append(line)
+        depth += line.count("{") - line.count("}")
+    return (prelude + "\n" + "\n".join(file_scope) + "\nstatic void snippet(void)\n{\n"
+            + "\n".join(body) + "\n}\n" + postlude + "\n")
 
 
 def build_c(source, directory, name="snippet"):
@@ -297,5 +303,6 @@ def build_c(source, directory, name="snippet"):
                            "-lpthread", "-lm", "-o", str(exe)],
                           capture_output=True, text=True)
     if done.returncode != 0:
-        raise AssertionError(f"the C snippet does not compile:\n{done.stderr}")
+        numbered = "\n".join(f"{n:4} {line}" for n, line in enumerate(source.split("\n"), 1))
+        raise AssertionError(f"the C snippet does not compile:\n{done.stderr}\n{numbered}")
     return exe

@@ -12,12 +12,14 @@ them at the emulator and a test file (doc_snippets.iamcore_with_defaults).
 
 import base64
 import datetime
+import errno
 import hashlib
 import hmac
 import json
 import os
 import re
 import secrets
+import subprocess
 import sys
 import threading
 import types
@@ -28,12 +30,13 @@ import pytest
 
 import iamcore
 from adapter_support import RecordingServer, bearer_of, emulator_claims
-from doc_snippets import Doc, iamcore_with_defaults, run_python
+from doc_snippets import Doc, build_c, c_program, iamcore_with_defaults, run_python, without_annotations
 from pg_server import PostgresServer, StartError, Unavailable, required
 
 ADAPTERS = Doc("docs/adapters.md")
 POSTGRES = Doc("docs/postgres.md")
-DOCS = [ADAPTERS, POSTGRES]
+ENVIRONMENT = Doc("docs/environment.md")
+DOCS = [ADAPTERS, POSTGRES, ENVIRONMENT]
 
 
 def apikey_subject(apikey):
@@ -352,6 +355,164 @@ def test_postgres_retry_after_a_refused_login(rds_login):
         assert whoami(conn)[0] == "app_user"
     assert rds_login.logins == [(True, True), (True, False)]
     assert invalidated == [1]
+
+
+# ---------------------------------------------------------------- docs/environment.md
+
+IBM_CONFIGURATION = re.compile(r"(MY_SERVICE|MY_SVC|NATURAL_LANGUAGE|NLU_PROD)_|IBM_CREDENTIALS_FILE$|VCAP_SERVICES$")
+
+
+@pytest.fixture
+def ibm_env(monkeypatch, tmp_path):
+    """No IBM configuration from the machine: none of the services' variables, a fresh
+    working directory and HOME (no ibm-credentials.env)."""
+    for name in list(os.environ):
+        if IBM_CONFIGURATION.match(name):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+def child_env(**extra):
+    """The environment of a child process without IBM configuration, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not IBM_CONFIGURATION.match(k)}
+    env.update(extra)
+    return env
+
+
+@ENVIRONMENT.runs("py-env")
+def test_environment_python(emulator, ibm_env):
+    ibm_env.setenv("MY_SERVICE_APIKEY", "env-docs-key")
+    ibm_env.setenv("MY_SERVICE_AUTH_URL", emulator.http)
+    request = {"method": "GET", "url": "https://service.example/v1", "headers": {}}
+    ns = run_python(ENVIRONMENT.block("py-env"), names={"request": request})
+
+    assert isinstance(ns["auth"], iamcore.IAMAuthenticator)
+    token = bearer_of(request["headers"]["Authorization"])
+    assert emulator_claims(token)["sub"] == apikey_subject("env-docs-key")
+
+
+C_ENV_MAIN = """
+int main(void)
+{
+    snippet();
+    return 0;
+}
+"""
+
+
+@ENVIRONMENT.runs("c-env")
+def test_environment_c(emulator, tmp_path):
+    source = c_program(ENVIRONMENT.block("c-env").code, "#include <iamcore_env.h>\n#include <stdio.h>\n", C_ENV_MAIN)
+    exe = build_c(source, tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+
+    found = subprocess.run([str(exe)], cwd=str(tmp_path), capture_output=True, text=True, timeout=30,
+                           env=child_env(HOME=str(home), MY_SERVICE_APIKEY="c-docs-key", MY_SERVICE_AUTH_URL=emulator.http))
+    assert (found.returncode, found.stdout, found.stderr) == (0, "iam from environment\n", "")
+
+    missing = subprocess.run([str(exe)], cwd=str(tmp_path), capture_output=True, text=True, timeout=30,
+                             env=child_env(HOME=str(home)))
+    assert missing.returncode == 0 and missing.stdout == ""
+    assert missing.stderr.startswith('no configuration found for service "my-service" (looked in: ')
+
+
+@ENVIRONMENT.runs("credentials-file")
+def test_environment_credentials_file(emulator, ibm_env, tmp_path):
+    text = without_annotations(ENVIRONMENT.block("credentials-file").code)
+    assert "<-" not in text
+    path = tmp_path / "ibm-credentials.env"
+    path.write_text(text + f"\nMY_SERVICE_AUTH_URL={emulator.http}\n")  # the token request goes to the emulator
+    ibm_env.setenv("IBM_CREDENTIALS_FILE", str(path))
+
+    auth = iamcore.get_authenticator_from_environment("my-service")
+    auth.token()
+    [request] = emulator.requests("iam")
+    assert request["form"]["apikey"] == "V4HXmoUtMjohnsnow=KotN"
+    assert request["form"]["scope"] == "my scope"
+    basic = base64.b64encode(b"my-client:==my-client-secret==").decode()
+    assert request["headers"]["authorization"] == "Basic " + basic
+
+
+@ENVIRONMENT.runs("vcap-services")
+def test_environment_vcap_services(ibm_env):
+    text = ENVIRONMENT.block("vcap-services").code
+    vcap = json.loads(text)
+    ibm_env.setenv("VCAP_SERVICES", text)
+
+    # By the name of an entry, else the first entry of the list keyed by the service.
+    for service in ("nlu-prod", "natural-language"):
+        auth = iamcore.get_authenticator_from_environment(service)
+        assert isinstance(auth, iamcore.IAMAuthenticator), service
+    basic = iamcore.get_authenticator_from_environment("my-service")
+    assert basic.authentication_type() == "basic"
+    request = {"headers": {}}
+    basic.authenticate(request)
+    credentials = vcap["user-provided"][0]["credentials"]
+    expected = base64.b64encode(f"{credentials['username']}:{credentials['password']}".encode()).decode()
+    assert request["headers"]["Authorization"] == "Basic " + expected
+
+
+def shown_messages(code):
+    """The messages of a block that wraps long ones onto lines indented by two spaces."""
+    messages = []
+    for line in code.split("\n"):
+        if line.startswith("  ") and messages:
+            messages[-1] += " " + line.strip()
+        elif line:
+            messages.append(line)
+    return messages
+
+
+def load_error(cwd, env):
+    """The message of the ConfigError that loading "my-svc" raises in a child process."""
+    code = ("import iamcore\ntry:\n    iamcore.get_authenticator_from_environment('my-svc')\n"
+            "except iamcore.ConfigError as e:\n    print(e)\n")
+    pythonpath = os.path.dirname(os.path.dirname(iamcore.__file__))
+    done = subprocess.run([sys.executable, "-c", code], cwd=str(cwd), env=child_env(PYTHONPATH=pythonpath, **env),
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.rstrip("\n")
+
+
+@ENVIRONMENT.runs("error-messages")
+def test_environment_error_messages(tmp_path):
+    app, home, etc = tmp_path / "app", tmp_path / "home" / "u", tmp_path / "etc"
+    for d in (app, home, etc):
+        d.mkdir(parents=True)
+    paths = {"/app/": f"{app}/", "/home/u/": f"{home}/", "/etc/": f"{etc}/"}
+    shown = shown_messages(ENVIRONMENT.block("error-messages").code)
+    expected = []
+    for message in shown:
+        for doc_path, real in paths.items():
+            message = message.replace(doc_path, real)
+        expected.append(message)
+
+    home_env = {"HOME": str(home)}
+    actual = [load_error(app, home_env),
+              load_error(app, dict(home_env, MY_SVC_SCOPE="ibm openid"))]
+    (app / "ibm-credentials.env").write_text("MY_SVC_AUTH_TYPE=cp4d\n")
+    actual.append(load_error(app, home_env))
+    (app / "ibm-credentials.env").unlink()
+    actual.append(load_error(app, dict(home_env, VCAP_SERVICES='{"my-svc": [{"name": "my-svc", "credentials": {"username": "u"}}]}')))
+    unreadable = etc / "creds.env"
+    if os.geteuid() == 0:
+        # Root reads a file of any mode: a symbolic-link loop is unreadable to it too.
+        (etc / "loop").symlink_to(unreadable)
+        unreadable.symlink_to(etc / "loop")
+        index = next(i for i, m in enumerate(expected) if m.startswith("cannot read"))
+        expected[index] = expected[index].replace(os.strerror(errno.EACCES), os.strerror(errno.ELOOP))
+    else:
+        unreadable.write_text("MY_SVC_APIKEY=k\n")
+        unreadable.chmod(0)
+    actual.append(load_error(app, dict(home_env, IBM_CREDENTIALS_FILE=str(unreadable))))
+    actual.append(load_error(app, dict(home_env, VCAP_SERVICES="{not json")))
+
+    assert actual == expected
 
 
 # ---------------------------------------------------------------- every doc
