@@ -28,6 +28,7 @@ const { Doc, iamcoreWithDefaults } = require('./helpers/doc-snippets.js');
 const RECIPES = new Doc('docs/recipes-node.md');
 const POSTGRES = new Doc('docs/postgres.md');
 const ENVIRONMENT = new Doc('docs/environment.md');
+const EMULATOR = new Doc('docs/emulator.md');
 
 let emu;
 let here; // iamcore as the snippets require it
@@ -330,3 +331,33 @@ ENVIRONMENT.test('node-env', () =>
   }));
 
 ENVIRONMENT.checkTest();
+
+// ---------------------------------------------------------------- docs/emulator.md
+
+EMULATOR.test('node-start', async () => {
+  const { startEmulator } = await EMULATOR.run('node-start', { returns: ['startEmulator'] });
+  const started = await startEmulator();
+  try {
+    assert.match(started.http, /^http:\/\/127\.0\.0\.1:\d+$/);
+    // The two uses its comments show.
+    const plain = new iamcore.IamAuthenticator({ apikey: 'fake-key', url: started.http });
+    const tls = new iamcore.IamAuthenticator({ apikey: 'fake-key', url: started.https, caFile: started.ca_file });
+    for (const auth of [plain, tls]) assert.equal(jwtClaims(await auth.getToken()).sub, apikeySubject('fake-key'));
+  } finally {
+    started.stop();
+  }
+  // stop() ends its stdin: the emulator exits and its port closes.
+  const port = Number(new URL(started.http).port);
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const open = await new Promise((resolve) => {
+      const socket = require('node:net').connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+      socket.on('error', () => resolve(false));
+    });
+    if (!open) break;
+    assert.ok(Date.now() < deadline, 'the emulator still runs after stop()');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+});
+
+EMULATOR.checkTest();

@@ -19,9 +19,12 @@ import json
 import os
 import re
 import secrets
+import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 import types
 import urllib.parse
 import warnings
@@ -30,13 +33,17 @@ import pytest
 
 import iamcore
 from adapter_support import RecordingServer, bearer_of, emulator_claims
-from doc_snippets import Doc, build_c, c_program, iamcore_with_defaults, run_python, without_annotations
+from cli_run import LANGUAGES, clean_env, command, run
+from doc_snippets import (Doc, bash, build_c, c_program, command_dir, console, iamcore_with_defaults, run_python,
+                          without_annotations)
 from pg_server import PostgresServer, StartError, Unavailable, required
 
 ADAPTERS = Doc("docs/adapters.md")
 POSTGRES = Doc("docs/postgres.md")
 ENVIRONMENT = Doc("docs/environment.md")
-DOCS = [ADAPTERS, POSTGRES, ENVIRONMENT]
+CLI = Doc("docs/cli.md")
+EMULATOR = Doc("docs/emulator.md")
+DOCS = [ADAPTERS, POSTGRES, ENVIRONMENT, CLI, EMULATOR]
 
 
 def apikey_subject(apikey):
@@ -513,6 +520,278 @@ def test_environment_error_messages(tmp_path):
     actual.append(load_error(app, dict(home_env, VCAP_SERVICES="{not json")))
 
     assert actual == expected
+
+
+# ---------------------------------------------------------------- docs/cli.md
+
+both = pytest.mark.parametrize("lang", LANGUAGES)
+RDS_HOST = "mydb.123456789012.us-east-1.rds.amazonaws.com"
+DSQL_HOST = "abcdefghijklmnopqrst.dsql.us-east-1.on.aws"
+
+# Before a shell snippet: `iamcore` is the command line under test ($DOCS_IAMCORE), with
+# IBM's IAM URL and the platform's token file (which a snippet leaves at their defaults)
+# pointed at the emulator and a test file, and `emulator` stopped by the end of stdin;
+# `curl` and `psql` record their arguments (and PGPASSWORD) in $DOCS_LOG.
+SHELL_PRELUDE = r"""
+iamcore() {
+  case "$1" in
+    token)
+      case " $* " in *" --service "*) ;; *) set -- "$@" --url "$DOCS_IAM_URL" ;; esac
+      case " $* " in *" --profile-"*) set -- "$@" --cr-token-file "$DOCS_CR_TOKEN_FILE" ;; esac ;;
+    emulator) set -- "$@" --exit-on-stdin-eof ;;
+  esac
+  $DOCS_IAMCORE "$@"
+}
+curl() { printf '%s\x1f' curl "$@" >> "$DOCS_LOG"; echo >> "$DOCS_LOG"; }
+psql() { printf '%s\x1f' psql "PGPASSWORD=$PGPASSWORD" "$@" >> "$DOCS_LOG"; echo >> "$DOCS_LOG"; }
+"""
+
+
+def recorded(log):
+    if not log.exists():
+        return []
+    return [line.rstrip("\x1f").split("\x1f") for line in log.read_text().splitlines()]
+
+
+def cli_env(tmp_path, emulator, cr_token_file, lang, **extra):
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return home, clean_env(home, DOCS_IAMCORE=" ".join(command(lang)), DOCS_IAM_URL=emulator.http,
+                           DOCS_CR_TOKEN_FILE=cr_token_file("cr-of-the-cli\n"), DOCS_LOG=tmp_path / "log", **extra)
+
+
+def rds_query(token):
+    return dict(urllib.parse.parse_qsl(token.split("?", 1)[1], keep_blank_values=True))
+
+
+@both
+@CLI.runs("overview")
+def test_cli_overview(emulator, cr_token_file, tmp_path, lang):
+    home, env = cli_env(tmp_path, emulator, cr_token_file, lang, DB=RDS_HOST, CLUSTER=DSQL_HOST,
+                        MY_SERVICE_APIKEY="service-docs-key", MY_SERVICE_AUTH_URL=emulator.http,
+                        AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=AWS_SECRET)
+    done = bash(SHELL_PRELUDE + CLI.block("overview").code, env, home)
+    assert (done.returncode, done.stderr) == (0, "")
+
+    (curl_call, rds_call, dsql_call) = recorded(tmp_path / "log")
+    [_, option, header, url] = curl_call
+    assert (option, url) == ("-H", "https://…")
+    assert emulator_claims(header[len("Authorization: Bearer "):])["sub"] == apikey_subject("…")
+    assert header.startswith("Authorization: Bearer ")
+
+    profile_token, service_json, *emulator_env = done.stdout.splitlines()
+    assert emulator_claims(profile_token)["sub"] == "profile-my-profile"
+    out = json.loads(service_json)
+    assert (out["type"], emulator_claims(out["token"])["sub"]) == ("iam", apikey_subject("service-docs-key"))
+    assert [line.split("=")[0] for line in emulator_env] == [
+        "export IAMCORE_EMULATOR_HTTP", "export IAMCORE_EMULATOR_HTTPS", "export IAMCORE_EMULATOR_CA_FILE",
+        "export MY_SERVICE_AUTH_URL", "export AWS_ENDPOINT_URL_STS", "export AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "export AWS_EC2_METADATA_SERVICE_ENDPOINT"]
+
+    assert rds_call[2:] == [f"host={RDS_HOST} user=app_user dbname=app sslmode=require"]
+    rds_token = rds_call[1][len("PGPASSWORD="):]
+    assert rds_token.startswith(f"{RDS_HOST}:5432/?Action=connect&DBUser=app_user&")
+    assert rds_query(rds_token)["X-Amz-Credential"].endswith("/us-east-1/rds-db/aws4_request")
+    assert dsql_call[2:] == [f"host={DSQL_HOST} user=admin dbname=postgres sslmode=require"]
+    assert dsql_call[1].startswith(f"PGPASSWORD={DSQL_HOST}/?Action=DbConnectAdmin&")
+    grants = [r["form"]["grant_type"].rsplit(":", 1)[1] for r in emulator.requests("iam")]
+    assert grants == ["apikey", "cr-token", "apikey"]
+
+
+@both
+@pytest.mark.parametrize("snippet", ["synopsis-token", "synopsis-rds-token", "synopsis-dsql-token"])
+def test_cli_synopsis_options_are_the_programs(tmp_path, lang, snippet):
+    synopsis = CLI.block(snippet).code
+    name = snippet[len("synopsis-"):]
+    assert all(line.startswith(f"iamcore {name} ") for line in synopsis.split("\n"))
+    home = tmp_path / "home"
+    home.mkdir()
+    done = run(lang, [name, "--help"], clean_env(home), home)
+    assert done.returncode == 0, done.stderr
+    for option in sorted(set(re.findall(r"--[a-z][a-z-]*", synopsis))):
+        assert re.search(rf"^\s+{option}\b", done.stdout, re.M), f"{option} is not in 'iamcore {name} --help'"
+
+
+for _snippet in ("synopsis-token", "synopsis-rds-token", "synopsis-dsql-token"):
+    CLI.runs(_snippet)(test_cli_synopsis_options_are_the_programs)
+
+
+@both
+@CLI.runs("json-output")
+def test_cli_json_output(emulator, cr_token_file, tmp_path, lang):
+    sample = json.loads(CLI.block("json-output").code)
+    home, env = cli_env(tmp_path, emulator, cr_token_file, lang, IBMCLOUD_API_KEY="json-docs-key")
+    done = run(lang, ["token", "--apikey-env", "IBMCLOUD_API_KEY", "--url", emulator.http, "--json"], env, home)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") == 1 and done.stdout.startswith('{"token":"')  # one compact line
+    out = json.loads(done.stdout)
+    assert list(out) == list(sample)
+    assert out["type"] == sample["type"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", out["expires_at"]) and re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", sample["expires_at"])
+    exp = datetime.datetime.fromtimestamp(emulator_claims(out["token"])["exp"], datetime.timezone.utc)
+    assert out["expires_at"] == exp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert out["token"].startswith(sample["token"].rstrip("…")[:3])
+
+
+@both
+@CLI.runs("error-messages")
+def test_cli_error_messages(emulator, cr_token_file, tmp_path, lang):
+    home, env = cli_env(tmp_path, emulator, cr_token_file, lang)
+    shown = CLI.block("error-messages").code.split("\n")
+    runs = [
+        (["rds-token", "--port", "5432", "--port", "5433"], env),
+        (["token", "--apikey-env", "IBMCLOUD_API_KEY"], env),
+        (["token", "--apikey-env", "IBMCLOUD_API_KEY", "--url", emulator.http], dict(env, IBMCLOUD_API_KEY="bad-key")),
+    ]
+    actual = [run(lang, args, e, home).stderr for args, e in runs]
+    assert actual == [line + "\n" for line in shown]
+
+
+# ---------------------------------------------------------------- docs/emulator.md
+
+
+def free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def with_ports(text, ports):
+    """A snippet with its fixed ports 8080 and 8443 replaced by free ones (a test machine
+    may have those taken)."""
+    return text.replace("8080", str(ports[0])).replace("8443", str(ports[1]))
+
+
+def shell_env(tmp_path, lang="python", **extra):
+    """A child environment whose PATH gives `python` and `iamcore` the ones under test."""
+    bin_dir = command_dir(tmp_path / "bin", python=[sys.executable], iamcore=command(lang))
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = clean_env(home, **extra)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    return home, env
+
+
+def start_console_command(cmd, env, cwd):
+    """Start a console snippet's command (`python ...`) and read its first line."""
+    proc = subprocess.Popen(["bash", "-c", "exec " + cmd], env=env, cwd=str(cwd), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@EMULATOR.runs("start")
+def test_emulator_start(tmp_path):
+    [(cmd, shown)] = console(EMULATOR.block("start"))
+    home, env = shell_env(tmp_path)
+    proc = start_console_command(cmd, env, home)
+    try:
+        info = json.loads(proc.stdout.readline())
+        sample = json.loads(shown[0])
+        assert list(info) == list(sample)
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", info["http"]) and re.fullmatch(r"https://127\.0\.0\.1:\d+", info["https"])
+        assert os.path.isfile(info["ca_file"]) and info["pid"] == proc.pid
+    finally:
+        assert stop(proc) == 0  # "Exit status: 0 after Ctrl-C, SIGTERM or stdin EOF"
+    assert not os.path.exists(info["ca_file"])
+
+
+@EMULATOR.runs("print-env")
+def test_emulator_print_env(tmp_path):
+    ports = free_ports(2)
+    [(cmd, shown)] = console(EMULATOR.block("print-env"))
+    home, env = shell_env(tmp_path)
+    proc = start_console_command(with_ports(cmd, ports), env, home)
+    try:
+        lines = [proc.stdout.readline().rstrip("\n") for _ in shown]
+    finally:
+        stop(proc)
+    ca_line = next(line for line in lines if line.startswith("export IAMCORE_EMULATOR_CA_FILE="))
+    ca_file = ca_line.split("=", 1)[1]
+    assert re.fullmatch(r"/.+/iamemu-[^/]+/ca\.pem", ca_file)
+    expected = [with_ports(line, ports).replace("/tmp/iamemu-x1y2/ca.pem", ca_file) for line in shown]
+    assert lines == expected
+
+
+@both
+@EMULATOR.runs("shell-script")
+def test_emulator_shell_script(tmp_path, lang):
+    ports = free_ports(2)
+    home, env = shell_env(tmp_path, lang)
+    done = bash(with_ports(EMULATOR.block("shell-script").code, ports), env, home)
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert emulator_claims(done.stdout.strip())["sub"] == apikey_subject("fake-key")
+    assert (home / "emulator.env").read_text().startswith(f"export IAMCORE_EMULATOR_HTTP=http://127.0.0.1:{ports[0]}\n")
+    deadline = time.monotonic() + 10  # `kill %1` stopped it: its port is free again
+    while True:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", ports[0])) != 0:
+                break
+        assert time.monotonic() < deadline, "the emulator still runs after kill %1"
+        time.sleep(0.1)
+
+
+MY_CLIENT = """
+import iamcore as _iamcore
+
+
+class _MyClient:
+    def __init__(self):
+        self.auth = _iamcore.get_authenticator_from_environment("my-service")
+
+    def do_something(self):
+        self.auth.token()
+
+
+def make_my_client():
+    return _MyClient()
+"""
+
+
+@EMULATOR.runs("pytest")
+def test_emulator_pytest_example(tmp_path):
+    home, env = shell_env(tmp_path, PYTHONPATH=os.path.dirname(os.path.dirname(iamcore.__file__)))
+    (home / "test_my_client.py").write_text(MY_CLIENT + EMULATOR.block("pytest").code + "\n")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_client.py"],
+                          cwd=str(home), env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"^2 passed", done.stdout, re.M), done.stdout
+
+
+@EMULATOR.runs("control-curl")
+def test_emulator_control_api_with_curl(emulator, iam, tmp_path):
+    home, env = shell_env(tmp_path, IAMCORE_EMULATOR_HTTP=emulator.http)
+    done = bash(EMULATOR.block("control-curl").code, env, home)
+    assert (done.returncode, done.stderr) == (0, "")
+    answers, text = [], done.stdout
+    while text.strip():
+        value, end = json.JSONDecoder().raw_decode(text.lstrip())
+        answers.append(value)
+        text = text.lstrip()[end:]
+    assert len(answers) == 3 and answers[2]["requests"] == []
+
+    # What the first two did: a 429 with Retry-After 1, then a token that lives 30 s.
+    started = time.monotonic()
+    token = iam("curl-docs-key").token()
+    assert time.monotonic() - started >= 1
+    claims = emulator_claims(token)
+    assert claims["exp"] - claims["iat"] == 30
+    assert emulator.count("iam") == 2
 
 
 # ---------------------------------------------------------------- every doc

@@ -96,6 +96,7 @@ class Doc {
     const block = this.block(id, role);
     assert.ok(JS_LANGS.has(block.lang), `${this.relPath} snippet ${id} is not JavaScript`);
     const req = (name) => (Object.prototype.hasOwnProperty.call(modules, name) ? modules[name] : this.require(name));
+    req.resolve = this.require.resolve;
     const body = `${block.code}\n;return { ${returns.join(', ')} };\n//# sourceURL=${this.relPath}:${block.line}`;
     return new AsyncFunction('require', ...Object.keys(names), body)(req, ...Object.values(names));
   }
