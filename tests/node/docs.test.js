@@ -29,6 +29,7 @@ const RECIPES = new Doc('docs/recipes-node.md');
 const POSTGRES = new Doc('docs/postgres.md');
 const ENVIRONMENT = new Doc('docs/environment.md');
 const EMULATOR = new Doc('docs/emulator.md');
+const LOGGING = new Doc('docs/logging.md');
 
 let emu;
 let here; // iamcore as the snippets require it
@@ -361,3 +362,69 @@ EMULATOR.test('node-start', async () => {
 });
 
 EMULATOR.checkTest();
+
+// ---------------------------------------------------------------- docs/logging.md
+
+/** The object literal a snippet's trailing `//` comment lines show. */
+function shownObject(block) {
+  const comment = block.code.split('\n').filter((l) => l.startsWith('// ')).map((l) => l.slice(3)).join('\n');
+  return new Function(`return (${comment});`)();
+}
+
+LOGGING.test('node-log-hook', async () => {
+  const logged = [];
+  const console = { log: (...args) => logged.push(args) }; // the snippet's console.log
+  await LOGGING.run('node-log-hook', { names: { console } });
+  try {
+    const auth = new iamcore.IamAuthenticator({ apikey: 'log-docs-key', url: emu.http });
+    await auth.getToken();
+    const deadline = Date.now() + 5000;
+    while (!logged.some(([, name]) => name === 'token_fetched')) {
+      assert.ok(Date.now() < deadline, 'no token_fetched event');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    iamcore.setLogHook(null);
+  }
+  const [level, name, event] = logged.find(([, n]) => n === 'token_fetched');
+  const shown = shownObject(LOGGING.block('node-log-hook'));
+  assert.deepEqual([level, name], [shown.level, shown.event]);
+  assert.deepEqual(Object.keys(event).sort(), Object.keys(shown).sort());
+  for (const key of Object.keys(shown)) assert.equal(typeof event[key], typeof shown[key], key);
+  assert.equal(event.url, `${emu.http}/identity/token`);
+  assert.ok(logged.every(([l, n, e]) => l === e.level && n === e.event));
+});
+
+LOGGING.checkTest();
+
+// ---------------------------------------------------------------- the docs without JavaScript, and the check itself
+
+for (const relPath of ['docs/adapters.md', 'docs/cli.md', 'docs/behaviour.md']) new Doc(relPath).checkTest();
+
+test('the marker check finds every kind of problem', () => {
+  const text = [
+    '<!-- snippet: runs -->', '```js', 'x', '```',
+    '```js', 'unmarked', '```',
+    '<!-- snippet: untested -->', '  ```mjs', '  y', '  ```',
+    '<!-- not run: a type signature -->', '~~~ts', 'f(): void', '~~~',
+    '<!-- snippet: pair after -->', '```js', 'z', '```',
+    '<!-- snippet: python-only -->', '```python', 'pass', '```',
+  ].join('\n');
+  const doc = new Doc('docs/example.md', { text });
+  assert.deepEqual(doc.blocks.map((b) => [b.line, b.lang, b.id, b.reason]), [
+    [2, 'js', 'runs', null], [5, 'js', null, null], [9, 'mjs', 'untested', null],
+    [13, 'ts', null, 'a type signature'], [17, 'js', 'pair', null], [21, 'python', 'python-only', null],
+  ]);
+  assert.equal(doc.block('untested').code, 'y');
+  doc.tests.set('runs', 'a test');
+  doc.tests.set('pair', 'another test');
+  doc.tests.set('gone', 'a third test');
+  doc.tests.set('python-only', 'a fourth test');
+  assert.deepEqual(doc.problems('node'), [
+    'docs/example.md:5: a ```js block without a <!-- snippet: ID --> or <!-- not run: REASON --> marker on the line before it',
+    'docs/example.md: snippet pair has only its after half',
+    'docs/example.md: snippet untested has no node test',
+    "docs/example.md: 'a third test' runs snippet gone, which is gone",
+    "docs/example.md: 'a fourth test' runs snippet python-only, which is not a node block",
+  ]);
+});

@@ -97,9 +97,11 @@ def parse(relpath, text):
 class Doc:
     """A doc whose code blocks are tests; :meth:`runs` registers the test of a snippet."""
 
-    def __init__(self, relpath):
+    def __init__(self, relpath, text=None):
         self.relpath = relpath
-        self.blocks = parse(relpath, (ROOT / relpath).read_text(encoding="utf-8"))
+        if text is None:
+            text = (ROOT / relpath).read_text(encoding="utf-8")
+        self.blocks = parse(relpath, text)
         self.tests = {}  # snippet id -> name of the test that runs it
 
     def snippets(self):
@@ -138,7 +140,7 @@ class Doc:
                 seen[key] = b.line
         for snippet_id, role in seen:
             if role and (snippet_id, "before" if role == "after" else "after") not in seen:
-                found.append(f"{self.relpath}: snippet {snippet_id} has a {role} half only")
+                found.append(f"{self.relpath}: snippet {snippet_id} has only its {role} half")
         ids = {snippet_id for snippet_id, _ in seen}
         own = {b.id for b in self.blocks if b.id and b.role != "before" and b.runner() == runner}
         for snippet_id in sorted(own - set(self.tests)):

@@ -43,7 +43,9 @@ POSTGRES = Doc("docs/postgres.md")
 ENVIRONMENT = Doc("docs/environment.md")
 CLI = Doc("docs/cli.md")
 EMULATOR = Doc("docs/emulator.md")
-DOCS = [ADAPTERS, POSTGRES, ENVIRONMENT, CLI, EMULATOR]
+LOGGING = Doc("docs/logging.md")
+BEHAVIOUR = Doc("docs/behaviour.md")
+DOCS = [ADAPTERS, POSTGRES, ENVIRONMENT, CLI, EMULATOR, LOGGING, BEHAVIOUR]
 
 
 def apikey_subject(apikey):
@@ -794,9 +796,107 @@ def test_emulator_control_api_with_curl(emulator, iam, tmp_path):
     assert emulator.count("iam") == 2
 
 
+# ---------------------------------------------------------------- docs/logging.md
+
+FETCHED = r"token_fetched auth_type=iam url={url}/identity/token status=200 attempts=1 expires_at=\d+ duration_ms=\d+ background=false"
+
+
+@LOGGING.runs("py-logging")
+def test_logging_python(emulator, tmp_path):
+    program = LOGGING.block("py-logging").code + (
+        "\nimport iamcore\n"
+        f"iamcore.IAMAuthenticator('log-docs-key', url={emulator.http!r}).token()\n")
+    home, env = shell_env(tmp_path, PYTHONPATH=os.path.dirname(os.path.dirname(iamcore.__file__)))
+    done = subprocess.run([sys.executable, "-c", program], cwd=str(home), env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert any(re.fullmatch("INFO:iamcore:" + FETCHED.format(url=re.escape(emulator.http)), line) for line in lines), lines
+    assert any(line.startswith("DEBUG:iamcore:refresh_scheduled auth_type=iam ") for line in lines), lines  # setLevel(DEBUG)
+
+
+C_LOG_MAIN = """
+int main(int argc, char **argv)
+{
+    (void)argc;
+    snippet();
+    iam_config cfg = IAM_CONFIG_INIT;
+    cfg.apikey = "log-docs-key";
+    cfg.url = argv[1];
+    iam_error err;
+    iam_auth *auth;
+    iam_token *token;
+    if (iam_auth_new(&auth, IAM_AUTH_IAM, &cfg, &err) != IAM_OK)
+        return 2;
+    if (iam_auth_get_token(auth, &token, &err) != IAM_OK)
+        return 3;
+    iam_token_release(token);
+    iam_auth_free(auth);
+    return 0;
+}
+"""
+
+
+@LOGGING.runs("c-log-hook")
+def test_logging_c(emulator, tmp_path):
+    source = c_program(LOGGING.block("c-log-hook").code, "#include <iamcore_log.h>\n#include <stdio.h>\n", C_LOG_MAIN)
+    done = subprocess.run([str(build_c(source, tmp_path)), emulator.http], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert any(re.fullmatch("info " + FETCHED.format(url=re.escape(emulator.http)), line) for line in lines), lines
+    assert any(line.startswith("debug refresh_scheduled auth_type=iam ") for line in lines), lines
+
+
 # ---------------------------------------------------------------- every doc
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=[d.relpath for d in DOCS])
 def test_every_block_is_marked_and_every_snippet_has_a_test(doc):
     assert doc.problems("python") == []
+
+
+CHECKED = """\
+<!-- snippet: runs -->
+```python
+x = 1
+```
+
+```sh
+unmarked
+```
+
+<!-- snippet: untested -->
+   ```c
+   int x;
+   ```
+<!-- not run: an install command -->
+~~~sh
+pip install iamcore
+~~~
+<!-- snippet: pair before -->
+```python
+y = 1
+```
+<!-- snippet: runs -->
+```js
+z
+```
+"""
+
+
+def test_the_marker_check_finds_every_kind_of_problem():
+    doc = Doc("docs/example.md", text=CHECKED)
+    assert [(b.line, b.lang, b.id, b.reason) for b in doc.blocks] == [
+        (2, "python", "runs", None), (6, "sh", None, None), (11, "c", "untested", None),
+        (15, "sh", None, "an install command"), (19, "python", "pair", None), (23, "js", "runs", None)]
+    assert doc.block("untested").code == "int x;"
+    doc.runs("runs")(test_the_marker_check_finds_every_kind_of_problem)
+    doc.runs("gone")(test_the_marker_check_finds_every_kind_of_problem)
+    assert doc.problems("python") == [
+        "docs/example.md:6 [block]: a ```sh block without a <!-- snippet: ID --> or <!-- not run: REASON --> "
+        "marker on the line before it",
+        "docs/example.md:23 [runs]: snippet id used twice (also line 2)",
+        "docs/example.md: snippet pair has only its before half",
+        "docs/example.md: snippet untested has no python test",
+        "docs/example.md: test_the_marker_check_finds_every_kind_of_problem runs snippet gone, which is gone",
+    ]

@@ -69,10 +69,10 @@ function parse(relPath, text) {
 }
 
 class Doc {
-  constructor(relPath) {
+  constructor(relPath, { text } = {}) {
     this.relPath = relPath;
     this.file = path.join(ROOT, relPath);
-    this.blocks = parse(relPath, fs.readFileSync(this.file, 'utf8'));
+    this.blocks = parse(relPath, text ?? fs.readFileSync(this.file, 'utf8'));
     this.tests = new Map(); // snippet id -> test name
     this.require = Module.createRequire(this.file);
   }
@@ -116,7 +116,7 @@ class Doc {
     }
     for (const key of seen.keys()) {
       const [id, role] = key.split(' ');
-      if (role && !seen.has(`${id} ${role === 'after' ? 'before' : 'after'}`)) found.push(`${this.relPath}: snippet ${id} has a ${role} half only`);
+      if (role && !seen.has(`${id} ${role === 'after' ? 'before' : 'after'}`)) found.push(`${this.relPath}: snippet ${id} has only its ${role} half`);
     }
     const ids = new Set(this.blocks.filter((b) => b.id).map((b) => b.id));
     const own = new Set(this.blocks.filter((b) => b.id && b.role !== 'before' && b.runner === runner).map((b) => b.id));
