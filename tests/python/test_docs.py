@@ -578,8 +578,8 @@ def test_cli_overview(emulator, cr_token_file, tmp_path, lang):
     (curl_call, rds_call, dsql_call) = recorded(tmp_path / "log")
     [_, option, header, url] = curl_call
     assert (option, url) == ("-H", "https://…")
-    assert emulator_claims(header[len("Authorization: Bearer "):])["sub"] == apikey_subject("…")
     assert header.startswith("Authorization: Bearer ")
+    assert emulator_claims(header[len("Authorization: Bearer "):])["sub"] == apikey_subject("…")  # the key exported
 
     profile_token, service_json, *emulator_env = done.stdout.splitlines()
     assert emulator_claims(profile_token)["sub"] == "profile-my-profile"
