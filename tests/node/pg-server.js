@@ -34,6 +34,7 @@ class PgServer {
     this.database = info.database;
     this.iamGroup = info.iam_group; // members log in with a clear-text password
     this.version = info.version;
+    this.caFile = info.ca_file; // the test CA of the server's TLS certificate (127.0.0.1, localhost)
   }
 
   /** Resolves with a running server, or one whose skipReason says why there is none. */

@@ -12,6 +12,10 @@ directory), run from a fresh temporary directory:
   password: members of the group role ``rds_iam`` send it in clear text (the
   ``password`` method, as RDS asks IAM users to), the others use
   ``scram-sha-256``;
+- TLS on, with a certificate for 127.0.0.1 and localhost that a throw-away
+  test CA signs (made with the openssl command, as the IAM emulator's):
+  ``ca_file`` in :meth:`info`, for ``sslmode=verify-full``; clients that do
+  not ask for TLS still log in without it;
 - runs as an unprivileged user: ``initdb`` refuses to run as root, so a root
   caller (CI) runs it as ``postgres`` (created by the Debian package) or else
   ``nobody``; any other user runs it as itself;
@@ -40,6 +44,7 @@ and a server that cannot start always fails them.
 import atexit
 import ctypes
 import glob
+import importlib.util
 import json
 import os
 import pwd
@@ -83,6 +88,7 @@ full_page_writes = off
 """ % HOST
 
 _PR_SET_PDEATHSIG = 1
+EMULATOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "emulator", "iam_emulator.py")
 
 
 class Unavailable(Exception):
@@ -145,6 +151,21 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _make_certificates(directory):
+    """(ca, cert, key) paths: the IAM emulator's throw-away test CA and server certificate."""
+    spec = importlib.util.spec_from_file_location("iamcore_test_emulator", EMULATOR)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.dirname(EMULATOR))  # its sibling modules
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(os.path.dirname(EMULATOR))
+    try:
+        return module.make_certificates(directory)
+    except (RuntimeError, OSError) as exc:
+        raise StartError("the TLS certificates could not be made: %s" % exc)
+
+
 def _tail(path, lines=30):
     try:
         with open(path, errors="replace") as f:
@@ -178,6 +199,7 @@ class PostgresServer:
         self.log_file = os.path.join(workdir, "postgres.log")
         self.port = None
         self.version = None
+        self.ca_file = None
         self._owner = owner
         self._proc = None
         self._lock = threading.Lock()
@@ -239,11 +261,23 @@ class PostgresServer:
                              "-E", "UTF8", "--locale=C", "--no-sync"])
         self._write("pg_hba.conf", HBA, append=False)
         self._write("postgresql.conf", SETTINGS, append=True)
+        self._enable_tls()
         # The group role RDS grants to IAM users, made in single-user mode (no
         # client library needed here).
         self._run("creating the role " + IAM_GROUP,
                   ["postgres", "--single", "-D", self.data_dir, DATABASE],
                   stdin=b"CREATE ROLE %s NOLOGIN;\n" % IAM_GROUP.encode())
+
+    def _enable_tls(self):
+        tls_dir = os.path.join(self.dir, "tls")
+        os.mkdir(tls_dir)
+        self.ca_file, cert, key = _make_certificates(tls_dir)
+        os.chmod(key, 0o600)  # postgres refuses a key others can read
+        if self._owner is not None:
+            for path in (cert, key):
+                os.chown(path, *self._owner)
+        self._write("postgresql.conf", "ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n"
+                    % (cert, key), append=True)
 
     def _write(self, name, text, append):
         path = os.path.join(self.data_dir, name)
@@ -296,6 +330,7 @@ class PostgresServer:
             "database": DATABASE,
             "iam_group": IAM_GROUP,
             "version": self.version,
+            "ca_file": self.ca_file,
             "pid": self._proc.pid if self._proc is not None else None,
         }
 
