@@ -225,36 +225,13 @@ static void https_needs_the_test_ca(void)
     iam_auth_free(a);
 }
 
-typedef struct caller {
-    iam_auth *auth;
-    int status;
-} caller;
-
-static void *get_one(void *arg)
-{
-    caller *c = arg;
-    iam_error err;
-    c->status = auth_fetch(c->auth, &err);
-    return NULL;
-}
-
 static void concurrent_callers_share_one_request_per_step(void)
 {
     reset();
     token_settings("{\"delay_ms\":200}");
     iam_config c = base_config();
     iam_auth *a = auth_make(IAM_AUTH_IAM_ASSUME, &c);
-    enum { N = 16 };
-    caller callers[N];
-    pthread_t threads[N];
-    for (int i = 0; i < N; i++) {
-        callers[i] = (caller){a, IAM_E_INTERNAL};
-        pthread_create(&threads[i], NULL, get_one, &callers[i]);
-    }
-    for (int i = 0; i < N; i++) {
-        pthread_join(threads[i], NULL);
-        CHECK_EQ_INT(callers[i].status, IAM_OK);
-    }
+    CHECK_EQ_INT(auth_fetch_concurrently(a, 16), 16);
     CHECK_EQ_INT(endpoint_count("iam"), 2);
     iam_auth_free(a);
     reset();
