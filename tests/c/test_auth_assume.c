@@ -4,7 +4,6 @@
 #include "check.h"
 #include "iamcore.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
