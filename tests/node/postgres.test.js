@@ -118,6 +118,8 @@ for (const method of METHODS) {
       }),
       max: 3,
     });
+    const connections = [];
+    pool.on('connect', (client) => connections.push(client.connection.stream));
     try {
       const held = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
       try {
@@ -129,6 +131,9 @@ for (const method of METHODS) {
       assert.equal(calls, 3);
     } finally {
       await pool.end();
+      // end() resolves once every client was told to end, not once its connection closed:
+      // the role's clean-up (pg_terminate_backend) must find no connection still open.
+      await Promise.all(connections.map((s) => (s.destroyed ? null : new Promise((r) => s.once('close', r)))));
     }
   });
 
