@@ -26,7 +26,9 @@ const size_t iam_cr_token_default_count =
 /* Returns 0 with *out set, or an errno-like reason in *why. */
 static int read_one(const char *path, char **out, const char **why)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO without a writer would otherwise block forever,
+     * outside every timeout; the regular-file check below then refuses it. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         *why = errno == ENOENT ? "not found" : strerror(errno);
         return -1;

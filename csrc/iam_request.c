@@ -102,6 +102,13 @@ int iam_parse_token_body(const char *body, size_t len, int64_t now_s, iam_token_
                                                   : "expiration or expires_in");
         goto done;
     }
+    if (times != IAM_TIMES_NONE && exp <= now_s) {
+        /* Handing it out would only move the failure to the caller's next request. */
+        rc = iam_error_set(err, IAM_E_PARSE, "the token service sent an access token that "
+                                             "expired %lld s ago (is this machine's clock right?)",
+                           (long long)(now_s - exp));
+        goto done;
+    }
     if (iat > exp)
         iat = exp;
     if (refresh_token && (rc = take_refresh_token(root, refresh_token, err)) != IAM_OK)

@@ -41,7 +41,8 @@ int iam_request_token(iam_http *http, const char *token_url, const char *const *
 
 /* A 2xx body -> token. Expiry from the response's fields first (see
  * iam_token_times), the JWT's exp/iat as fallback; now_s stands in for a
- * missing issue time. refresh_token as in iam_token_request (may be NULL). */
+ * missing issue time. A token whose expiry is not after now_s is IAM_E_PARSE
+ * (except IAM_TIMES_NONE). refresh_token as in iam_token_request (may be NULL). */
 int iam_parse_token_body(const char *body, size_t len, int64_t now_s, iam_token_times times,
                          iam_token **out, char **refresh_token, iam_error *err);
 

@@ -131,7 +131,7 @@ class TLSError(TransportError):
 
 class ParseError(Error):
     """The token service's response could not be understood: not JSON, no
-    ``access_token``, or no usable expiry."""
+    ``access_token``, or no usable expiry (none at all, or already past)."""
 
     default_code = "parse"
 

@@ -74,6 +74,22 @@ static void unreadable_file_is_reported(void)
     CHECK(strstr(err.message, "ermission") != NULL);
 }
 
+/* A FIFO nobody writes to: open() must not wait for a writer (that would hang a
+ * token fetch outside every timeout). The alarm turns a hang into a failure. */
+static void a_fifo_is_refused_without_blocking(void)
+{
+    const char *p = file("fifo", NULL);
+    CHECK_EQ_INT(mkfifo(p, 0600), 0);
+    char *out = NULL;
+    iam_error err;
+    iam_error_clear(&err);
+    alarm(10);
+    CHECK_EQ_INT(iam_cr_token_read(&p, 1, &out, &err), IAM_E_TOKEN_FILE);
+    alarm(0);
+    CHECK(out == NULL);
+    CHECK(strstr(err.message, "not a regular file") != NULL);
+}
+
 static void defaults_are_the_platform_paths_in_order(void)
 {
     CHECK_EQ_INT(iam_cr_token_default_count, 3);
@@ -91,6 +107,7 @@ int main(void)
     RUN(first_readable_file_wins);
     RUN(error_names_every_path_and_reason);
     RUN(unreadable_file_is_reported);
+    RUN(a_fifo_is_refused_without_blocking);
     RUN(defaults_are_the_platform_paths_in_order);
     char cmd[64];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

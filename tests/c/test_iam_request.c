@@ -43,10 +43,42 @@ static void jwt_claims_are_the_fallback(void)
 {
     int st;
     iam_error err;
-    iam_token *t = parse("{\"access_token\":\"e30.eyJpYXQiOjEsImV4cCI6Mn0.x\"}", &st, &err);
+    /* payload {"iat":900,"exp":2000} */
+    iam_token *t = parse("{\"access_token\":\"e30.eyJpYXQiOjkwMCwiZXhwIjoyMDAwfQ.x\"}", &st, &err);
     CHECK_EQ_INT(st, IAM_OK);
-    CHECK_EQ_INT(iam_token_issued_at(t), 1);
-    CHECK_EQ_INT(iam_token_expires_at(t), 2);
+    CHECK_EQ_INT(iam_token_issued_at(t), 900);
+    CHECK_EQ_INT(iam_token_expires_at(t), 2000);
+    iam_token_release(t);
+}
+
+static void a_token_expired_on_arrival_is_a_parse_error(void)
+{
+    /* now is 1000 in parse(): expired by `expiration`, by the JWT's exp, or exactly at now */
+    const char *cases[] = {
+        "{\"access_token\":\"opaque\",\"expires_in\":3600,\"expiration\":400}",
+        "{\"access_token\":\"e30.eyJpYXQiOjEsImV4cCI6Mn0.x\"}",
+        "{\"access_token\":\"opaque\",\"expiration\":1000}",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int st;
+        iam_error err;
+        CHECK(parse(cases[i], &st, &err) == NULL);
+        CHECK_EQ_INT(st, IAM_E_PARSE);
+        CHECK(strstr(err.message, "expired") != NULL);
+    }
+    /* one second left is still a token (the cache decides what is usable) */
+    int st;
+    iam_error err;
+    iam_token *t = parse("{\"access_token\":\"opaque\",\"expiration\":1001}", &st, &err);
+    CHECK_EQ_INT(st, IAM_OK);
+    CHECK_EQ_INT(iam_token_expires_at(t), 1001);
+    iam_token_release(t);
+    /* the VPC identity token needs no expiry at all */
+    const char *body = "{\"access_token\":\"identity\",\"expires_at\":\"1970-01-01T00:00:01Z\"}";
+    t = NULL;
+    CHECK_EQ_INT(iam_parse_token_body(body, strlen(body), 1000, IAM_TIMES_NONE, &t, NULL, &err),
+                 IAM_OK);
+    CHECK(t != NULL);
     iam_token_release(t);
 }
 
@@ -208,6 +240,7 @@ int main(void)
     RUN(response_fields_win_over_jwt_claims);
     RUN(expires_in_alone_counts_from_now);
     RUN(jwt_claims_are_the_fallback);
+    RUN(a_token_expired_on_arrival_is_a_parse_error);
     RUN(unusable_responses_are_parse_errors);
     RUN(iam_error_body_fills_every_field);
     RUN(other_error_shapes_and_non_json);

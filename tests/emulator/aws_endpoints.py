@@ -441,5 +441,4 @@ def handle(handler, url, raw: bytes, endpoint: str):
     kind = ENDPOINTS[endpoint]
     r = Request(handler, url, endpoint, form, settings)
     status, body, headers = queued_answer(kind, r, queued) if chosen else kind.answer(r)
-    handler.send_body(status, body, {**headers, **queued.get("headers", {})},
-                      truncate=bool(queued.get("truncate")))
+    handler.send_body(status, body, {**headers, **queued.get("headers", {})}, queued)

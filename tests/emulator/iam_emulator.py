@@ -54,8 +54,9 @@ SETTING_TYPES = {"lifetime": int, "iat_offset": int, "delay_ms": float,
                  "expires_in": bool, "expiration": bool, "jwt": bool,
                  "issue_refresh_tokens": bool}
 ISSUE_TOKEN = object()  # marks "answer with a normal token" (a queued "json" may be null)
-RESPONSE_KEYS = {"status", "json", "body", "headers", "delay_ms", "hang", "truncate", "token",
-                 "error", "endpoint"}
+RESPONSE_KEYS = {"status", "json", "body", "headers", "delay_ms", "hang", "truncate", "stall",
+                 "pad_bytes", "token", "error", "endpoint"}
+MAX_PAD_BYTES = 16 * 1024 * 1024  # enough to exceed any client's response size cap
 # Every endpoint name: queue name -> the method whose requests take a queued response for it.
 QUEUE_METHODS = {"iam": "POST", **aws_endpoints.QUEUE_METHODS, **vpc_endpoints.QUEUE_METHODS}
 # Names recorded requests can carry (also those of paths that never take a queued response).
@@ -171,6 +172,14 @@ def check_response(r) -> dict:
     delay = r.get("delay_ms", 0)
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
         raise ValueError("delay_ms must be a non-negative number")
+    pad = r.get("pad_bytes", 0)
+    if isinstance(pad, bool) or not isinstance(pad, int) or not 0 <= pad <= MAX_PAD_BYTES:
+        raise ValueError(f"pad_bytes must be an integer 0..{MAX_PAD_BYTES}")
+    for key in ("hang", "truncate", "stall"):
+        if not isinstance(r.get(key, False), bool):
+            raise ValueError(f"{key} must be a boolean")
+    if r.get("truncate") and r.get("stall"):
+        raise ValueError("truncate and stall exclude each other")
     check_endpoint(r.get("endpoint", "iam"))
     return copy.deepcopy(r)
 
@@ -386,20 +395,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def send_json(self, status: int, value, headers=None):
         self.send_body(status, json_bytes(value), headers or {})
 
-    def send_body(self, status: int, body: bytes, headers: dict, truncate: bool = False):
+    def send_body(self, status: int, body: bytes, headers: dict, queued: dict | None = None):
+        """Answer; a queued response's `pad_bytes`, `truncate` and `stall` shape the body."""
+        queued = queued or {}
+        truncate, stall = bool(queued.get("truncate")), bool(queued.get("stall"))
+        body += b" " * queued.get("pad_bytes", 0)  # white space after JSON keeps it valid
         merged = {"content-type": ("Content-Type", "application/json")}
         for name, value in headers.items():  # later names win, case-insensitively
             merged[name.lower()] = (name, str(value))
         self.send_response(status)
         for name, value in merged.values():
             self.send_header(name, value)
+        cut = truncate or stall
         if "content-length" not in merged:
-            # truncate: announce the whole body (at least 1 byte), send half of it, close.
-            self.send_header("Content-Length", str(max(len(body), 1) if truncate else len(body)))
+            # truncate / stall: announce the whole body (at least 1 byte), send half of it.
+            self.send_header("Content-Length", str(max(len(body), 1) if cut else len(body)))
         self.end_headers()
-        self.wfile.write(body[:len(body) // 2] if truncate else body)
+        self.wfile.write(body[:len(body) // 2] if cut else body)
         if truncate:
             self.close_connection = True
+        elif stall:
+            self.wfile.flush()
+            self.hang()  # the rest never comes
 
     # --- control API -------------------------------------------------------------------
     def control(self, name: str, raw: bytes, query: str = ""):
@@ -506,7 +523,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = emulator.state.issue_token(form, settings)
         data = body.encode() if isinstance(body, str) else json_bytes(body)
         extra = {"X-Global-Transaction-ID": f"emu-{n}", **queued.get("headers", {})}
-        self.send_body(status, data, extra, truncate=bool(queued.get("truncate")))
+        self.send_body(status, data, extra, queued)
 
     def hang(self):
         """Never answer; return when the client closes (or sends more) or the emulator stops."""

@@ -370,6 +370,56 @@ def test_truncate(emu):
     assert token_request(emu)[0] == 200
 
 
+def raw_token_exchange(emu, timeout):
+    """Send one API-key token request on a raw socket; return (bytes read before the
+    server stopped sending, whether the connection was still open at the timeout)."""
+    host, port = emu["http"][len("http://"):].rsplit(":", 1)
+    body = urllib.parse.urlencode({"grant_type": APIKEY_GRANT, "apikey": "k"})
+    request = (f"POST /identity/token HTTP/1.1\r\nHost: {host}\r\nContent-Type: {FORM}\r\n"
+               f"Content-Length: {len(body)}\r\n\r\n{body}").encode()
+    received = b""
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(request)
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except socket.timeout:
+            return received, True
+    return received, False
+
+
+def test_stall_sends_headers_and_half_the_body_then_nothing(emu):
+    control(emu, "enqueue", {"responses": [{"stall": True, "token": True}]})
+    start = time.monotonic()
+    received, still_open = raw_token_exchange(emu, timeout=1)
+    assert still_open and time.monotonic() - start >= 0.9
+    head, _, part = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    length = int([line.split(b":")[1] for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:")][0])
+    assert 0 < len(part) == length // 2
+    assert token_request(emu)[0] == 200  # the stalled connection blocks nobody
+
+
+def test_pad_bytes_keeps_json_valid_and_grows_the_body(emu):
+    control(emu, "enqueue", {"responses": [{"token": True, "pad_bytes": 2 * 1024 * 1024},
+                                           {"json": {"x": 1}, "pad_bytes": 10}]})
+    status, headers, body = token_request(emu)
+    assert status == 200 and len(body) > 2 * 1024 * 1024
+    assert int(headers["Content-Length"]) == len(body)
+    assert json.loads(body)["access_token"].count(".") == 2
+    assert token_request(emu)[2] == b'{"x": 1}' + b" " * 10
+
+
+@pytest.mark.parametrize("bad", [{"pad_bytes": -1}, {"pad_bytes": 1.5}, {"pad_bytes": True},
+                                 {"pad_bytes": 16 * 1024 * 1024 + 1}, {"stall": 1},
+                                 {"stall": True, "truncate": True}])
+def test_bad_failure_mode_keys_are_refused(emu, bad):
+    status, _, _ = call(emu["http"], "/_emulator/enqueue", json.dumps({"responses": [bad]}))
+    assert status == 400
+    assert control(emu, "enqueue", {"responses": []})["queued"] == 0
+
+
 def test_keep_alive(emu):
     conn = http.client.HTTPConnection(emu["http"][len("http://"):], timeout=5)
     try:

@@ -315,5 +315,4 @@ def handle(handler, url, raw: bytes, endpoint: str):
         status, body, headers = aws_endpoints.queued_answer(kind, r, queued)
     else:
         status, body, headers = kind.answer(r)
-    handler.send_body(status, body, {**headers, **queued.get("headers", {})},
-                      truncate=bool(queued.get("truncate")))
+    handler.send_body(status, body, {**headers, **queued.get("headers", {})}, queued)
