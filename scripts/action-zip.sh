@@ -32,7 +32,7 @@ case $kind in
         version=${ACTION_PYTHON:-$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')}
         cp "$action" "$stage/__main__.py"
         # The wheel for that CPython, whatever Python runs pip here; nothing is compiled.
-        python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-index --no-deps \
+        PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-index --no-deps \
             --find-links "$dist" --only-binary :all: --target "$stage" \
             --implementation cp --python-version "$version" --platform manylinux_2_34_x86_64 \
             iamcore
