@@ -104,7 +104,7 @@ setup(
     package_dir={"": "python", "iamcore.emulator": os.path.join("tests", "emulator")},
     packages=["iamcore", "iamcore.emulator"],
     package_data={"iamcore": ["py.typed", "*.pyi"], "iamcore.emulator": ["README.md"]},
-    exclude_package_data={"iamcore": ["*.c"]},
+    exclude_package_data={"iamcore": ["*.c", "*.h"]},
     ext_modules=[native_extension()],
     cmdclass={"build_py": build_py_without_tests},
     zip_safe=False,

@@ -27,11 +27,17 @@
 // Events (tokens fetched, retries, failures, refreshes): setLogHook(fn) and
 // NODE_DEBUG=iamcore, in node/log.js.
 
+const fs = require('node:fs');
 const path = require('node:path');
 const util = require('node:util');
 
+// A source build (the development tree, or an install whose prebuilt did not load here:
+// node/scripts/install.js) comes first; else the prebuilt the npm package ships.
 function loadAddon() {
-  const file = path.join(__dirname, '..', 'build', 'Release', 'iamcore.node');
+  const built = path.join(__dirname, '..', 'build', 'Release', 'iamcore.node');
+  const prebuilt = path.join(__dirname, 'prebuilds', `${process.platform}-${process.arch}`,
+    'iamcore.node');
+  const file = fs.existsSync(built) || !fs.existsSync(prebuilt) ? built : prebuilt;
   try {
     return require(file);
   } catch (err) {

@@ -16,5 +16,7 @@ echo "== Python tests"
 python3 -m pytest -q -p no:cacheprovider tests/python tests/emulator || status=1
 echo "== Node tests"
 npm test --silent || status=1
+echo "== Packages: wheel, sdist, npm tarball, action zips"
+scripts/test-packages.sh || status=1
 [ $status -eq 0 ] && echo "all tests passed" || echo "some tests FAILED"
 exit $status

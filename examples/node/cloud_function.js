@@ -5,16 +5,17 @@
 //   ibmcloud fn service bind cloudantnosqldb list-dbs    # puts the API key in __bx_creds
 //   ibmcloud fn action invoke list-dbs --result
 //
-// The runtime has no iamcore: zip this file (as index.js, with a package.json whose "main"
-// is index.js) together with node_modules/iamcore installed and built on Linux.
+// The runtime has no iamcore: `scripts/action-zip.sh node cloud_function.js action.zip` zips
+// this file as index.js (the "main" of a package.json) with node_modules/iamcore and its
+// prebuilt linux-x64 addon (docs/serverless.md).
 //
-// Parameters:
+// Parameters (and the environment variables read when a parameter is absent):
 //   service_url   the URL to GET (required)
 //   apikey        an IBM Cloud API key; without it, the API key of the first bound
-//                 service (__bx_creds)
-//   iam_url       the IAM token service; default https://iam.cloud.ibm.com
+//                 service (__bx_creds), else IBMCLOUD_API_KEY
+//   iam_url       the IAM token service (IAM_URL); default https://iam.cloud.ibm.com
 //                 (https://private.iam.cloud.ibm.com over a private network)
-//   iam_ca_file   a PEM bundle to trust for IAM instead of the system's CAs
+//   iam_ca_file   a PEM bundle to trust for IAM instead of the system's CAs (IAM_CA_FILE)
 //
 // The result is { status, body } (the service's HTTP status and JSON answer), or
 // { error: '...' }, which marks the activation as failed. A warm container keeps this module
@@ -33,7 +34,7 @@ function apikeyOf(params) {
   for (const credentials of Object.values(params.__bx_creds || {})) {
     if (credentials && credentials.apikey) return credentials.apikey;
   }
-  return undefined;
+  return process.env.IBMCLOUD_API_KEY || undefined;
 }
 
 function authenticatorFor(apikey, url, caFile) {
@@ -56,9 +57,11 @@ async function main(params) {
   const url = params.service_url;
   if (!url) return { error: 'missing parameter: service_url' };
   const apikey = apikeyOf(params);
-  if (!apikey) return { error: 'no API key: pass the apikey parameter or bind a service' };
+  if (!apikey) return { error: 'no API key: pass the apikey parameter, bind a service or set IBMCLOUD_API_KEY' };
+  const iamUrl = params.iam_url || process.env.IAM_URL || undefined;
+  const caFile = params.iam_ca_file || process.env.IAM_CA_FILE || undefined;
   try {
-    const auth = authenticatorFor(apikey, params.iam_url, params.iam_ca_file);
+    const auth = authenticatorFor(apikey, iamUrl, caFile);
     let response = await get(auth, url);
     if (response.status === 401) {
       // The service refused the token (revoked, or the key's access changed):

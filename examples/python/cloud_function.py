@@ -5,16 +5,17 @@
     ibmcloud fn service bind cloudantnosqldb list-dbs    # puts the API key in __bx_creds
     ibmcloud fn action invoke list-dbs --result
 
-The runtime has no iamcore: zip this file as __main__.py together with the iamcore package
-built for Linux (`pip install --target . iamcore`, or a virtualenv/ directory).
+The runtime has no iamcore: `scripts/action-zip.sh python cloud_function.py action.zip` zips
+this file as __main__.py with the manylinux wheel of iamcore unpacked beside it
+(docs/serverless.md).
 
-Parameters:
+Parameters (and the environment variables read when a parameter is absent):
     service_url   the URL to GET (required)
     apikey        an IBM Cloud API key; without it, the API key of the first bound
-                  service (__bx_creds)
-    iam_url       the IAM token service; default https://iam.cloud.ibm.com
+                  service (__bx_creds), else IBMCLOUD_API_KEY
+    iam_url       the IAM token service (IAM_URL); default https://iam.cloud.ibm.com
                   (https://private.iam.cloud.ibm.com over a private network)
-    iam_ca_file   a PEM bundle to trust for IAM instead of the system's CAs
+    iam_ca_file   a PEM bundle to trust for IAM instead of the system's CAs (IAM_CA_FILE)
 
 The result is {"status": <HTTP status>, "body": <the JSON answer>}, or {"error": "..."},
 which marks the activation as failed. A warm container keeps this module loaded, so the
@@ -23,6 +24,7 @@ nears its end, not at every call.
 """
 import hashlib
 import json
+import os
 import urllib.error
 import urllib.request
 
@@ -39,7 +41,7 @@ def _apikey(params):
     for credentials in (params.get("__bx_creds") or {}).values():
         if isinstance(credentials, dict) and credentials.get("apikey"):
             return credentials["apikey"]
-    return None
+    return os.environ.get("IBMCLOUD_API_KEY") or None
 
 
 def _authenticator(apikey, iam_url, ca_file):
@@ -63,9 +65,12 @@ def main(params):
         return {"error": "missing parameter: service_url"}
     apikey = _apikey(params)
     if not apikey:
-        return {"error": "no API key: pass the apikey parameter or bind a service"}
+        return {"error": "no API key: pass the apikey parameter, bind a service "
+                         "or set IBMCLOUD_API_KEY"}
+    iam_url = params.get("iam_url") or os.environ.get("IAM_URL")
+    ca_file = params.get("iam_ca_file") or os.environ.get("IAM_CA_FILE")
     try:
-        auth = _authenticator(apikey, params.get("iam_url"), params.get("iam_ca_file"))
+        auth = _authenticator(apikey, iam_url, ca_file)
         try:
             status, body = _get(auth, url)
         except urllib.error.HTTPError as err:
