@@ -63,14 +63,27 @@ static inline int fuzz_error_mentions(const iam_error *err, const char *s)
     return 0;
 }
 
-/* A secret (a value the input gave for a key, a token, a password) must never
- * be in an error. Short values and values made of the redaction mark can
- * occur in any text by chance, so only the others are checked. */
-static inline void fuzz_assert_not_leaked(const iam_error *err, const char *secret)
+/* Secrets never show in an error. A value may legitimately appear there when
+ * the same text is also something else (a profile name, a word of the fixed
+ * message), so the check follows a marker instead: when a secret holds
+ * FUZZ_SECRET_MARK and the input holds it only there (once), the error must
+ * not hold it. The seeds put the mark into secrets; the dictionaries offer it. */
+#define FUZZ_SECRET_MARK "SeCrEt9"
+
+static inline size_t fuzz_count(const uint8_t *data, size_t size, const char *s)
 {
-    if (!secret || strlen(secret) < 8 || strpbrk(secret, "[]") || strstr("[redacted]", secret))
-        return;
-    FUZZ_ASSERT(!fuzz_error_mentions(err, secret));
+    size_t n = 0, len = strlen(s);
+    for (const uint8_t *p = data; size >= len && (p = memmem(p, size - (size_t)(p - data), s, len));
+         p++)
+        n++;
+    return n;
+}
+
+static inline void fuzz_assert_secret_kept(const iam_error *err, const uint8_t *data, size_t size,
+                                           const char *secret)
+{
+    if (secret && strstr(secret, FUZZ_SECRET_MARK) && fuzz_count(data, size, FUZZ_SECRET_MARK) == 1)
+        FUZZ_ASSERT(!fuzz_error_mentions(err, FUZZ_SECRET_MARK));
 }
 
 /* A file holding the input, by a path that opens it afresh: a memfd seen

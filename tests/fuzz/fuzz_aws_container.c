@@ -24,9 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         iam_aws_creds_release(c);
     } else {
         FUZZ_ASSERT(!c && (rc == IAM_E_PARSE || rc == IAM_E_NOMEM));
-        fuzz_assert_not_leaked(&err, akid);
-        fuzz_assert_not_leaked(&err, secret);
-        fuzz_assert_not_leaked(&err, token);
+        fuzz_assert_secret_kept(&err, data, size, akid);
+        fuzz_assert_secret_kept(&err, data, size, secret);
+        fuzz_assert_secret_kept(&err, data, size, token);
     }
     iam_json_free(root);
 

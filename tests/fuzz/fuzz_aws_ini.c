@@ -45,7 +45,8 @@ static void check_file(const iam_aws_ini *ini, size_t size)
     }
 }
 
-static void profile(const char *name, const iam_aws_ini *config, const iam_aws_ini *credentials)
+static void profile(const uint8_t *data, size_t size, const char *name, const iam_aws_ini *config,
+                    const iam_aws_ini *credentials)
 {
     iam_aws_profile p;
     iam_error err;
@@ -66,8 +67,8 @@ static void profile(const char *name, const iam_aws_ini *config, const iam_aws_i
             iam_aws_creds_release(c);
         } else {
             FUZZ_ASSERT(!c);
-            fuzz_assert_not_leaked(&err, p.aws_secret_access_key);
-            fuzz_assert_not_leaked(&err, p.aws_session_token);
+            fuzz_assert_secret_kept(&err, data, size, p.aws_secret_access_key);
+            fuzz_assert_secret_kept(&err, data, size, p.aws_session_token);
         }
     }
     iam_aws_profile_clear(&p);
@@ -84,14 +85,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_file(&config, size);
         check_file(&credentials, size);
         /* The same text as both files: the merge rules see every key twice. */
-        profile(NULL, &config, &credentials);
-        profile(NULL, &config, NULL);
-        profile(NULL, NULL, &credentials);
+        profile(data, size, NULL, &config, &credentials);
+        profile(data, size, NULL, &config, NULL);
+        profile(data, size, NULL, NULL, &credentials);
         for (size_t i = 0; i < config.section_count && i < 4; i++)
             if (config.sections[i].kind == IAM_AWS_SECTION_PROFILE)
-                profile(config.sections[i].name, &config, &credentials);
+                profile(data, size, config.sections[i].name, &config, &credentials);
         for (size_t i = 0; i < credentials.section_count && i < 4; i++)
-            profile(credentials.sections[i].name, NULL, &credentials);
+            profile(data, size, credentials.sections[i].name, NULL, &credentials);
     }
     iam_aws_ini_free(&config);
     iam_aws_ini_free(&credentials);

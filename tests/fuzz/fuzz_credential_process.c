@@ -57,9 +57,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_ASSERT(!c && (rc == IAM_E_PARSE || rc == IAM_E_NOMEM));
         FUZZ_ASSERT(strncmp(err.message, "credential_process output", 25) == 0);
-        fuzz_assert_not_leaked(&err, akid);
-        fuzz_assert_not_leaked(&err, secret);
-        fuzz_assert_not_leaked(&err, token);
+        fuzz_assert_secret_kept(&err, data, size, akid);
+        fuzz_assert_secret_kept(&err, data, size, secret);
+        fuzz_assert_secret_kept(&err, data, size, token);
     }
     iam_json_free(root);
 

@@ -33,8 +33,8 @@ static void parse(const uint8_t *data, size_t size, iam_token_times times)
     } else {
         FUZZ_ASSERT(t == NULL && refresh == NULL);
         FUZZ_ASSERT(rc == IAM_E_PARSE || rc == IAM_E_NOMEM);
-        fuzz_assert_not_leaked(&err, access);
-        fuzz_assert_not_leaked(&err, sent_refresh);
+        fuzz_assert_secret_kept(&err, data, size, access);
+        fuzz_assert_secret_kept(&err, data, size, sent_refresh);
     }
     iam_secret_free(refresh);
     iam_json_free(root);

@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (rc != IAM_OK)
         for (size_t i = 0; i < SECRET_KEYS; i++)
-            fuzz_assert_not_leaked(&err, s.secrets[i]);
+            fuzz_assert_secret_kept(&err, data, size, s.secrets[i]);
     for (size_t i = 0; i < SECRET_KEYS; i++)
         iam_secret_free(s.secrets[i]);
     return 0;

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_ASSERT(!c && (rc == IAM_E_PARSE || rc == IAM_E_NOMEM));
         for (size_t i = 0; i < 3; i++)
-            fuzz_assert_not_leaked(&err, values[i]);
+            fuzz_assert_secret_kept(&err, data, size, values[i]);
     }
 
     resp.status = 400 + (long)(size % 4);

@@ -68,9 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cJSON_GetObjectItemCaseSensitive(cJSON_IsObject(root) ? entry_of(root) : NULL,
                                          "credentials");
     const char *apikey = iam_json_string(credentials, "apikey"); /* else iam_apikey */
-    fuzz_assert_not_leaked(&err, apikey && *apikey ? apikey
-                                                   : iam_json_string(credentials, "iam_apikey"));
-    fuzz_assert_not_leaked(&err, iam_json_string(credentials, "password"));
+    fuzz_assert_secret_kept(&err, data, size,
+                            apikey && *apikey ? apikey : iam_json_string(credentials, "iam_apikey"));
+    fuzz_assert_secret_kept(&err, data, size, iam_json_string(credentials, "password"));
     iam_json_free(root);
     return 0;
 }

@@ -24,7 +24,7 @@ static void token_step(const uint8_t *data, size_t size, iam_token_times times)
         iam_token_release(t);
     } else {
         FUZZ_ASSERT(t == NULL);
-        fuzz_assert_not_leaked(&err, access);
+        fuzz_assert_secret_kept(&err, data, size, access);
     }
     iam_json_free(root);
 }

@@ -150,13 +150,14 @@ def handwritten():
     # ---- IAM token answers: the expiry rules
     tokens = {
         "expiration-only": {"access_token": "opaque-1", "expiration": 1700003600},
+        "no-expiry-marked": {"access_token": "opaque-SeCrEt9", "refresh_token": "refresh-SeCrEt9x"},
         "expires-in-only": {"access_token": "opaque-2", "expires_in": 3600},
         "zero-lifetime": {"access_token": "opaque-3", "expires_in": 0, "expiration": 0},
         "negative": {"access_token": "opaque-4", "expires_in": -5, "expiration": -1},
         "huge": {"access_token": "opaque-5", "expires_in": 9007199254740993, "expiration": 1e300},
         "float": {"access_token": "opaque-6", "expires_in": 0.5, "expiration": 1700000000.9},
         "strings": {"access_token": "opaque-7", "expires_in": "3600", "expiration": "1700003600"},
-        "empty-token": {"access_token": "", "expires_in": 3600},
+        "empty-token": {"access_token": "", "expires_in": 3600, "refresh_token": "r-SeCrEt9"},
         "token-not-string": {"access_token": 12345, "expires_in": 3600},
         "no-token": {"token_type": "Bearer", "expires_in": 3600},
         "refresh-literal": {"access_token": "opaque-8", "expires_in": 60, "refresh_token": "not_supported"},
@@ -226,7 +227,7 @@ def handwritten():
 
     # ---- AWS credential JSON (container, IMDS, credential_process)
     creds = {
-        "AccessKeyId": "ASIAFUZZSEED00000001", "SecretAccessKey": "fuzzSeedSecretKey/0123456789abcdefABCDEF",
+        "AccessKeyId": "ASIAFUZZSEED00000001", "SecretAccessKey": "fuzzSeedSecretKey/SeCrEt9abcdefABCDEF",
         "Token": "FwoGZXIvYXdzEFuzzSeedToken+/=", "Expiration": "2026-11-23T12:00:00Z",
     }
     aws = {
@@ -249,15 +250,17 @@ def handwritten():
     process = {
         "full": {"Version": 1, "AccessKeyId": creds["AccessKeyId"], "SecretAccessKey": creds["SecretAccessKey"],
                  "SessionToken": creds["Token"], "Expiration": "2026-11-23T12:00:00+00:00"},
-        "static": {"Version": 1, "AccessKeyId": "AKIAFUZZ", "SecretAccessKey": "secretsecret"},
+        "static": {"Version": 1, "AccessKeyId": "AKIAFUZZ", "SecretAccessKey": "secret-SeCrEt9"},
         "null-token": {"Version": 1, "AccessKeyId": "AKIAFUZZ", "SecretAccessKey": "secretsecret",
                        "SessionToken": None, "Expiration": None},
         "epoch-expiration": {"Version": 1, "AccessKeyId": "A", "SecretAccessKey": "S",
                              "Expiration": "1970-01-01T00:00:00Z"},
-        "version-2": {"Version": 2, "AccessKeyId": "A", "SecretAccessKey": "S"},
+        "version-2": {"Version": 2, "AccessKeyId": "A", "SecretAccessKey": "S-SeCrEt9"},
         "version-string": {"Version": "1", "AccessKeyId": "A", "SecretAccessKey": "S"},
-        "token-number": {"Version": 1, "AccessKeyId": "A", "SecretAccessKey": "S", "SessionToken": 5},
-        "no-key": {"Version": 1, "SecretAccessKey": "S"},
+        "token-number": {"Version": 1, "AccessKeyId": "A", "SecretAccessKey": "S-SeCrEt9", "SessionToken": 5},
+        "no-key": {"Version": 1, "SecretAccessKey": "S-SeCrEt9"},
+        "bad-expiration": {"Version": 1, "AccessKeyId": "A", "SecretAccessKey": "S",
+                           "SessionToken": "t-SeCrEt9", "Expiration": "soon"},
     }
     for name, body in process.items():
         write("credential_process", name, json.dumps(body))
@@ -276,9 +279,11 @@ def handwritten():
     ns = 'xmlns="https://sts.amazonaws.com/doc/2011-06-15/"'
     sts = {
         "entities": f"<AssumeRoleWithWebIdentityResponse {ns}><Credentials><AccessKeyId>ASIA&amp;1</AccessKeyId>"
-                    "<SecretAccessKey>s&lt;&gt;&quot;&apos;&amp;amp;&#65;</SecretAccessKey><SessionToken>t</SessionToken>"
+                    "<SecretAccessKey>s&lt;&gt;&quot;&apos;&amp;amp;&#65;SeCrEt9</SecretAccessKey><SessionToken>t</SessionToken>"
                     "<Expiration>2026-11-23T12:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResponse>",
-        "no-expiration": "<Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>S</SecretAccessKey></Credentials>",
+        "no-expiration": "<Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>S-SeCrEt9</SecretAccessKey></Credentials>",
+        "bad-expiration": "<SecretAccessKey>S</SecretAccessKey><AccessKeyId>A</AccessKeyId>"
+                          "<SessionToken>t-SeCrEt9</SessionToken><Expiration>later</Expiration>",
         "unclosed": "<AccessKeyId>A</AccessKeyId><SecretAccessKey>S",
         "close-before-open": "</AccessKeyId><AccessKeyId>",
         "entity-at-end": "<SecretAccessKey>abc&amp</SecretAccessKey>",
@@ -359,7 +364,7 @@ def handwritten():
     ini = {
         "config": "[default]\nregion = us-east-1\noutput = json\n\n[profile dev]\nrole_arn = arn:aws:iam::123456789012:role/dev\n"
                   "source_profile = default\nregion=eu-west-1 # comment\n\n[sso-session corp]\nsso_start_url = https://x\n",
-        "credentials": "[default]\naws_access_key_id = AKIAFUZZSEED\naws_secret_access_key = fuzzSeedSecret0123456789\n"
+        "credentials": "[default]\naws_access_key_id = AKIAFUZZSEED\naws_secret_access_key = fuzzSeedSecret-SeCrEt9\n"
                        "aws_session_token = FwoGFuzz\n\n[ci]\naws_access_key_id=AKIACI\naws_secret_access_key=ciSecret123456\n",
         "nested": "[profile s3]\ns3 =\n  max_concurrent_requests = 20\n  addressing_style = path\nregion = us-west-2\n",
         "continuation": "[default]\ncredential_process = /bin/creds\n  --flag value\n\n  --another ; comment\nregion = x\n",
@@ -369,7 +374,7 @@ def handwritten():
         "nul-line": b"[default]\nregion = a\x00b\naws_access_key_id = K\n",
         "orphans": "key = before any section\n[broken\nkey = after broken header\n[ ]\n[profile]\n[Profile x]\n",
         "key-only": "[default]\naws_access_key_id = AKIAONLY\n",
-        "secret-only": "[default]\naws_secret_access_key = onlySecretValue123\n",
+        "secret-only": "[default]\naws_secret_access_key = onlySecret-SeCrEt9\naws_session_token = tok-SeCrEt9x\n",
         "process": "[default]\ncredential_process = /nonexistent/never-run\n",
         "repeated": "[default]\nregion=a\n[ci]\nx=1\n[default]\nregion=b\nREGION=c\n",
         "comments": "# c\n; c\n  # indented\n[default] ; trailing\nregion = a#b ;c\n",
@@ -380,21 +385,21 @@ def handwritten():
 
     # ---- ibm-credentials.env
     env_files = {
-        "iam": "MY_SERVICE_APIKEY=fuzz-seed-apikey-0123456789\nMY_SERVICE_AUTH_URL=https://iam.cloud.ibm.com\n",
+        "iam": "MY_SERVICE_APIKEY=fuzz-seed-apikey-SeCrEt9\nMY_SERVICE_AUTH_URL=https://iam.cloud.ibm.com\n",
         "container": "MY_SERVICE_AUTH_TYPE=container\nMY_SERVICE_IAM_PROFILE_NAME=my-profile\n"
                      "MY_SERVICE_CR_TOKEN_FILENAME=/nonexistent/token\n",
         "vpc": "MY_SERVICE_AUTH_TYPE=VPC\nMY_SERVICE_IAM_PROFILE_CRN=crn:v1:x\nMY_SERVICE_VPC_IMS_VERSION=2022-03-01\n",
         "vpc-bad-version": "MY_SERVICE_AUTH_TYPE=vpc\nMY_SERVICE_VPC_IMS_VERSION=2021-01-01\n",
-        "assume": "MY_SERVICE_AUTH_TYPE=iamAssume\nMY_SERVICE_APIKEY=fuzz-seed-apikey-0123456789\n"
+        "assume": "MY_SERVICE_AUTH_TYPE=iamAssume\nMY_SERVICE_APIKEY=fuzz-seed-apikey-SeCrEt9\n"
                   "MY_SERVICE_IAM_PROFILE_NAME=p\nMY_SERVICE_IAM_ACCOUNT_ID=acct\n",
         "refresh": "MY_SERVICE_REFRESH_TOKEN=fuzz-seed-refresh-token\nMY_SERVICE_CLIENT_ID=bx\n"
-                   "MY_SERVICE_CLIENT_SECRET=fuzz-seed-client-secret\n",
+                   "MY_SERVICE_CLIENT_SECRET=fuzz-seed-client-SeCrEt9\n",
         "bearer": "MY_SERVICE_AUTH_TYPE=bearerToken\nMY_SERVICE_BEARER_TOKEN=fuzz-seed-bearer\r\n",
-        "basic": "MY_SERVICE_AUTHTYPE=basic\nMY_SERVICE_USERNAME=user:name\nMY_SERVICE_PASSWORD=fuzz-seed-password\n",
+        "basic": "MY_SERVICE_AUTHTYPE=basic\nMY_SERVICE_USERNAME=user:name\nMY_SERVICE_PASSWORD=fuzz-seed-SeCrEt9\n",
         "noauth": "MY_SERVICE_AUTH_TYPE=noauth\n",
-        "unknown-type": "MY_SERVICE_AUTH_TYPE=fuzz-seed-apikey-0123456789\n",
-        "quoted-key": 'MY_SERVICE_APIKEY="fuzz-seed-apikey-0123456789"\n',
-        "bad-url": "MY_SERVICE_APIKEY=fuzz-seed-apikey-0123456789\nMY_SERVICE_AUTH_URL=ftp://x y\n",
+        "unknown-type": "MY_SERVICE_AUTH_TYPE=fuzz-seed-apikey-SeCrEt9\n",
+        "quoted-key": 'MY_SERVICE_APIKEY="fuzz-seed-apikey-SeCrEt9"\n',
+        "bad-url": "MY_SERVICE_APIKEY=fuzz-seed-apikey-SeCrEt9\nMY_SERVICE_AUTH_URL=ftp://x y\n",
         "layout": "\ufeff# comment\n\n   \t\n  MY_SERVICE_APIKEY  =  spaced value  \r\nNO_EQUALS\n=empty key\n"
                   "MY_SERVICE_DISABLE_SSL=true\nMY_SERVICE_AUTH_DISABLE_SSL= TRUE \nOTHER_SERVICE_APIKEY=x\n",
         "nul": b"MY_SERVICE_APIKEY=abc\x00def\nMY_SERVICE_AUTH_TYPE=iam\n",
@@ -407,15 +412,15 @@ def handwritten():
     # ---- VCAP_SERVICES
     vcap = {
         "by-name": {"cloudantNoSQLDB": [{"name": "my-service", "credentials": {
-            "apikey": "fuzz-seed-vcap-apikey-01", "url": "https://x.cloudant.com", "username": "u"}}]},
-        "by-key": {"my-service": [{"credentials": {"iam_apikey": "fuzz-seed-vcap-iam-apikey"}}]},
-        "basic": {"my-service": [{"credentials": {"username": "u", "password": "fuzz-seed-vcap-password"}}]},
+            "apikey": "fuzz-seed-vcap-SeCrEt9", "url": "https://x.cloudant.com", "username": "u"}}]},
+        "by-key": {"my-service": [{"credentials": {"iam_apikey": "fuzz-seed-iam-SeCrEt9"}}]},
+        "basic": {"my-service": [{"credentials": {"username": "u:x", "password": "fuzz-seed-SeCrEt9"}}]},
         "url-only": {"my-service": [{"credentials": {"url": "https://x"}}]},
         "no-credentials": {"my-service": [{"name": "my-service"}]},
         "empty-list": {"my-service": []},
         "not-lists": {"a": {"name": "my-service"}, "my-service": {"credentials": {}}},
         "other": {"svc": [{"name": "other", "credentials": {"apikey": "k"}}]},
-        "edges": {"my-service": [{"credentials": {"apikey": "{fuzz-seed-vcap-apikey}", "password": 5}}]},
+        "edges": {"my-service": [{"credentials": {"apikey": "{fuzz-seed-SeCrEt9}", "password": 5}}]},
         "empty-apikey": {"my-service": [{"credentials": {"apikey": "", "iam_apikey": "fuzz-seed-second-key"}}]},
     }
     for name, obj in vcap.items():
