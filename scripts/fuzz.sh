@@ -6,7 +6,8 @@
 #
 #   scripts/fuzz.sh [-t SECONDS] [-j JOBS] [--merge] [--coverage] [TARGET...]
 #
-#   -t SECONDS   time per target [300]
+#   -t SECONDS   time per target [300]; 0: no fuzzing, only the reports on the
+#                work corpora of an earlier campaign (with --merge, --coverage)
 #   -j JOBS      targets run at the same time [1]
 #   --merge      add the new inputs that reach new coverage to tests/fuzz/corpus
 #   --coverage   afterwards, line coverage of csrc/ by the final corpora (gcov)
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
     -j) jobs="$2"; shift 2 ;;
     --merge) merge=1; shift ;;
     --coverage) coverage=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
     esac
@@ -57,19 +58,24 @@ run_one() {
     echo $? >"$work/logs/$t.rc"
 }
 
-start=$(date -u +%Y-%m-%dT%H:%MZ)
-echo "fuzzing ${#targets[@]} targets, ${seconds} s each, $jobs at a time (logs in $work/logs)"
-running=0
 for t in "${targets[@]}"; do
     [ -f "tests/fuzz/fuzz_$t.c" ] || { echo "no target $t" >&2; exit 2; }
-    run_one "$t" &
-    running=$((running + 1))
-    if [ "$running" -ge "$jobs" ]; then
-        wait -n
-        running=$((running - 1))
-    fi
 done
-wait
+if [ "$seconds" -gt 0 ]; then
+    echo "$(date -u +%Y-%m-%dT%H:%MZ) $seconds $jobs" >"$work/started"
+    echo "fuzzing ${#targets[@]} targets, ${seconds} s each, $jobs at a time (logs in $work/logs)"
+    running=0
+    for t in "${targets[@]}"; do
+        run_one "$t" &
+        running=$((running + 1))
+        if [ "$running" -ge "$jobs" ]; then
+            wait -n
+            running=$((running - 1))
+        fi
+    done
+    wait
+fi
+read -r start seconds jobs <"$work/started" || { echo "no campaign in $work" >&2; exit 1; }
 
 stat() { sed -n "s/^stat::$2: *\([0-9]*\).*/\1/p" "$work/logs/$1.log" | tail -n1; }
 results="$work/results.md"
@@ -119,12 +125,24 @@ if [ "$coverage" -eq 1 ]; then
             exit 1
         "$cov/fuzz_$t" "tests/fuzz/corpus/$t" "$work/corpus/$t" >/dev/null 2>&1
     done
+    # Per file: the lines of the functions the targets reach (the parsers and
+    # their helpers), then the whole file, which also holds network and process
+    # code no target runs.
     echo
-    echo "Line coverage of csrc/ by the corpora (files the targets reach):"
+    echo "| file | lines of the functions reached | whole file |"
+    echo "|---|---|---|"
     (cd "$cov" && for f in ../../csrc/*.c; do
-        gcov -n -o . "$f" 2>/dev/null | awk -v f="$(basename "$f")" \
-            '/^File .*csrc/ {on=1} on && /Lines executed/ {sub("Lines executed:", ""); print f ": " $0; exit}'
-    done) | grep -v ": 0.00%"
+        gcov -n -f -o . "$f" 2>/dev/null | awk -v f="$(basename "$f")" '
+            /^Function / { fn = 1; next }
+            /^File / { file = 1; fn = 0; next }
+            /^Lines executed:/ {
+                split($0, a, /[:% ]+/); pct = a[3]; n = a[5]
+                if (fn && pct > 0) { hit += pct * n / 100; tot += n }
+                if (file && !done) { fpct = pct; fn_ = n; done = 1 }
+                fn = 0
+            }
+            END { if (tot > 0) printf "| %s | %.0f%% of %d | %.0f%% of %d |\n", f, 100 * hit / tot, tot, fpct, fn_ }'
+    done)
 fi
 
 echo "findings: $total_findings"
