@@ -22,7 +22,7 @@ TSAN_OBJ  := $(SRC:csrc/%.c=$(BUILD)/tsan/%.o)
 TSAN_TESTS := $(BUILD)/tsan/test_token_cache $(BUILD)/tsan/test_auth_refresh $(BUILD)/tsan/test_log
 TESTS     := $(patsubst tests/c/%.c,$(BUILD)/san/%,$(filter-out tests/c/check.c,$(wildcard tests/c/test_*.c)))
 
-.PHONY: all lib example test-c test-c-tsan clean
+.PHONY: all lib example test-c test-c-tsan test-fuzz-replay fuzz clean
 .SECONDARY:
 all: lib example
 
@@ -62,7 +62,32 @@ $(BUILD)/tsan/test_%: tests/c/test_%.c tests/c/check.h $(TSAN_OBJ)
 test-c-tsan: $(TSAN_TESTS)
 	@TSAN_OPTIONS=halt_on_error=1 tests/c/run.sh $(TSAN_TESTS)
 
-$(BUILD) $(BUILD)/san $(BUILD)/tsan:
+# Fuzz targets (tests/fuzz/README.md). The replay links each target with a
+# small main() and the ASan/UBSan objects above and runs its committed corpus:
+# part of the normal test run, gcc only. `make fuzz` builds the same targets
+# with clang's libFuzzer for campaigns (scripts/fuzz.sh).
+FUZZ_NAMES  := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/fuzz-replay/fuzz_%)
+FUZZ_CC     ?= clang
+FUZZ_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJ    := $(SRC:csrc/%.c=$(BUILD)/fuzz/%.o)
+FUZZ_BINS   := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/fuzz/replay.c $(SAN_OBJ) | $(BUILD)/fuzz-replay
+	$(CC) $(CPPFLAGS) -Icsrc -Itests/fuzz $(WARN) $(SAN_FLAGS) $< tests/fuzz/replay.c $(SAN_OBJ) $(LDLIBS) -o $@
+
+test-fuzz-replay: $(FUZZ_REPLAY)
+	@tests/fuzz/replay.sh $(FUZZ_NAMES)
+
+$(BUILD)/fuzz/%.o: csrc/%.c $(wildcard csrc/include/*.h) $(wildcard csrc/*.h) | $(BUILD)/fuzz
+	$(FUZZ_CC) $(CPPFLAGS) -Icsrc $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
+	$(FUZZ_CC) $(CPPFLAGS) -Icsrc -Itests/fuzz $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) $(LDLIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+
+$(BUILD) $(BUILD)/san $(BUILD)/tsan $(BUILD)/fuzz $(BUILD)/fuzz-replay:
 	mkdir -p $@
 
 clean:

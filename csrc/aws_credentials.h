@@ -101,4 +101,12 @@ int iam_aws_split_command(char ***argv_out, int *argc_out, const char *command_l
                           iam_error *err);
 void iam_aws_argv_free(char **argv);
 
+/* What iam_aws_process_credentials does with the output of a process that
+ * exited with status 0 (len bytes, no NUL needed), and with the stderr of one
+ * that failed (the excerpt in its message: at most 200 bytes of one line,
+ * cap >= 1). Exposed for tests and the fuzz targets. */
+int iam_aws_process_parse_output(iam_aws_creds **out, const char *text, size_t len,
+                                 iam_error *err);
+void iam_aws_process_stderr_excerpt(char *dst, size_t cap, const char *src, size_t len);
+
 #endif

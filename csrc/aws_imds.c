@@ -96,14 +96,24 @@ static int unreachable(iam_error *err)
     return IAM_AWS_NOT_FOUND;
 }
 
+int iam_aws_imds_token_usable(const char *body, size_t len)
+{
+    if (!body || len == 0 || len >= 1024)
+        return 0;
+    /* It goes into a header line: visible ASCII only (no CR, LF or NUL). */
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)body[i] <= ' ' || (unsigned char)body[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
 static int fetch_token(imds *m, iam_error *err)
 {
     iam_http_response resp;
     int rc = call(m, "PUT", "/latest/api/token", IMDS_TOKEN_TTL_HEADER, &resp, err);
     if (rc != IAM_OK)
         return unreachable(err);
-    if (resp.status == 200 && resp.body.len > 0 && resp.body.len < 1024 &&
-        !memchr(resp.body.data, '\n', resp.body.len)) {
+    if (resp.status == 200 && iam_aws_imds_token_usable(resp.body.data, resp.body.len)) {
         size_t n = strlen("x-aws-ec2-metadata-token: ") + resp.body.len + 1;
         if ((m->token_line = malloc(n)) != NULL)
             snprintf(m->token_line, n, "x-aws-ec2-metadata-token: %s", resp.body.data);
@@ -123,6 +133,17 @@ static int fetch_token(imds *m, iam_error *err)
     return rc;
 }
 
+int iam_aws_imds_role_name(char *role, size_t cap, const char *body, size_t len)
+{
+    (void)len; /* the body is NUL-terminated: the name ends at the first line end or NUL */
+    size_t n = strcspn(body ? body : "", "\r\n");
+    if (n == 0 || n >= cap || memchr(body, '/', n))
+        return -1;
+    memcpy(role, body, n);
+    role[n] = '\0';
+    return 0;
+}
+
 static int fetch_role(imds *m, char *role, size_t cap, iam_error *err)
 {
     iam_http_response resp;
@@ -130,13 +151,8 @@ static int fetch_role(imds *m, char *role, size_t cap, iam_error *err)
     if (rc != IAM_OK)
         return unreachable(err);
     if (resp.status == 200) {
-        size_t n = strcspn(resp.body.data ? resp.body.data : "", "\r\n");
-        if (n == 0 || n >= cap || memchr(resp.body.data, '/', n)) {
+        if (iam_aws_imds_role_name(role, cap, resp.body.data, resp.body.len) != 0)
             rc = iam_error_set(err, IAM_E_PARSE, "instance metadata sent no usable role name");
-        } else {
-            memcpy(role, resp.body.data, n);
-            role[n] = '\0';
-        }
     } else if (resp.status == 404) {
         rc = iam_error_set(err, IAM_AWS_NOT_FOUND, "the instance has no IAM role");
     } else {
@@ -148,8 +164,8 @@ static int fetch_role(imds *m, char *role, size_t cap, iam_error *err)
 
 /* IMDS answers 200 with "Code" other than "Success" when the role cannot be
  * assumed. */
-static int imds_credentials_body(iam_aws_creds **out, const iam_http_response *resp,
-                                 iam_error *err)
+int iam_aws_imds_credentials_body(iam_aws_creds **out, const iam_http_response *resp,
+                                  iam_error *err)
 {
     cJSON *root = iam_json_parse(resp->body.data, resp->body.len);
     const char *code = cJSON_IsObject(root) ? iam_json_string(root, "Code") : NULL;
@@ -194,7 +210,7 @@ int iam_aws_imds_credentials(iam_aws_creds **out, iam_error *err)
             if (resp.status != 200)
                 rc = iam_aws_http_error(err, "instance metadata (credentials)", &resp);
             else
-                rc = imds_credentials_body(out, &resp, err);
+                rc = iam_aws_imds_credentials_body(out, &resp, err);
             iam_http_response_free(&resp);
         }
     }

@@ -484,7 +484,7 @@ static int collect(child *c, long timeout_ms, iam_buf *out, iam_buf *errb, iam_e
 
 /* The first 200 bytes of stderr on one line: control characters become spaces,
  * runs of white space one space, and the cut never splits a UTF-8 sequence. */
-static void stderr_excerpt(char *dst, size_t cap, const char *src, size_t len)
+void iam_aws_process_stderr_excerpt(char *dst, size_t cap, const char *src, size_t len)
 {
     size_t o = 0, limit = cap - 1 < 200 ? cap - 1 : 200;
     int space = 1; /* drops leading white space */
@@ -516,9 +516,10 @@ static void stderr_excerpt(char *dst, size_t cap, const char *src, size_t len)
     dst[o] = '\0';
 }
 
-static int parse_output(iam_aws_creds **out, const iam_buf *stdout_buf, iam_error *err)
+int iam_aws_process_parse_output(iam_aws_creds **out, const char *text, size_t len,
+                                 iam_error *err)
 {
-    cJSON *root = iam_json_parse(stdout_buf->data, stdout_buf->len);
+    cJSON *root = iam_json_parse(text, len);
     int rc = IAM_OK;
     int64_t expiration = 0;
     const char *akid, *secret, *token = NULL;
@@ -592,10 +593,11 @@ int iam_aws_process_credentials(iam_aws_creds **out, const char *command_line, l
         rc = collect(&c, timeout_ms, &so, &se, err);
     if (rc == IAM_OK) {
         if (WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0) {
-            rc = parse_output(out, &so, err);
+            rc = iam_aws_process_parse_output(out, so.data, so.len, err);
         } else {
             char excerpt[201];
-            stderr_excerpt(excerpt, sizeof excerpt, se.data ? se.data : "", se.len);
+            iam_aws_process_stderr_excerpt(excerpt, sizeof excerpt, se.data ? se.data : "",
+                                           se.len);
             const char *sep = excerpt[0] ? ": " : " (nothing on stderr)";
             if (WIFSIGNALED(c.status))
                 rc = iam_error_set(err, IAM_E_AUTH, "credential_process was killed by signal %d%s%s",

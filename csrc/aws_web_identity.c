@@ -82,7 +82,7 @@ int iam_aws_sts_url(char *out, size_t cap, const char *region, iam_error *err)
     return IAM_OK;
 }
 
-static int sts_error(iam_error *err, const iam_http_response *resp)
+int iam_aws_sts_error(iam_error *err, const iam_http_response *resp)
 {
     if (!err)
         return IAM_E_AUTH;
@@ -104,7 +104,7 @@ static int sts_error(iam_error *err, const iam_http_response *resp)
                          resp->status);
 }
 
-static int sts_credentials(iam_aws_creds **out, const iam_http_response *resp, iam_error *err)
+int iam_aws_sts_credentials(iam_aws_creds **out, const iam_http_response *resp, iam_error *err)
 {
     const char *body = resp->body.data ? resp->body.data : "";
     char *akid = iam_xml_text(body, resp->body.len, "AccessKeyId");
@@ -174,7 +174,8 @@ int iam_aws_web_identity_credentials(iam_aws_creds **out, const iam_aws_web_iden
         rc = iam_aws_http_call("POST", url, lines, 2, form.data, form.len, STS_TIMEOUT_MS, 3, &resp,
                                err);
         if (rc == IAM_OK) {
-            rc = resp.status == 200 ? sts_credentials(out, &resp, err) : sts_error(err, &resp);
+            rc = resp.status == 200 ? iam_aws_sts_credentials(out, &resp, err)
+                                     : iam_aws_sts_error(err, &resp);
             iam_http_response_free(&resp);
         }
     }

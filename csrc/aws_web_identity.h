@@ -4,6 +4,7 @@
 #define IAMCORE_AWS_WEB_IDENTITY_H
 
 #include "aws_credentials.h"
+#include "http.h"
 
 typedef struct iam_aws_web_identity {
     const char *role_arn;
@@ -26,5 +27,11 @@ int iam_aws_web_identity_from_env(iam_aws_creds **out, iam_error *err);
 /* The text of the first <tag>…</tag> in xml, entities decoded; NULL if absent.
  * Free with iam_secret_free (it may be a secret). Exposed for tests. */
 char *iam_xml_text(const char *xml, size_t len, const char *tag);
+
+/* An STS answer: a 200 body -> credentials (IAM_E_PARSE when unusable, never
+ * naming a value); any other status -> IAM_E_AUTH with the XML error's Code,
+ * Message and RequestId. Exposed for tests and the fuzz targets. */
+int iam_aws_sts_credentials(iam_aws_creds **out, const iam_http_response *resp, iam_error *err);
+int iam_aws_sts_error(iam_error *err, const iam_http_response *resp);
 
 #endif

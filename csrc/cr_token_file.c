@@ -78,6 +78,12 @@ static int read_one(const char *path, char **out, const char **why)
         *why = "empty";
         return -1;
     }
+    if (memchr(buf, '\0', len)) { /* the token would end there, silently shortened */
+        iam_wipe(buf, len);
+        free(buf);
+        *why = "contains a NUL byte";
+        return -1;
+    }
     *out = buf;
     return 0;
 }

@@ -10,6 +10,7 @@
 #include "token_cache.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,37 +124,47 @@ static const char *header_value(const char *line, size_t len, const char *name, 
     return v;
 }
 
-static size_t on_header(char *data, size_t size, size_t n, void *userp)
+void iam_http_header_line(const char *line, size_t len, iam_http_response *resp,
+                          long *retry_after_s)
 {
-    attempt *a = userp;
-    size_t len = size * n, vlen;
+    size_t vlen;
     const char *v;
-    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+    if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
         /* A new response (after a redirect or 100-continue) starts afresh. */
-        a->resp->transaction_id[0] = '\0';
-        a->retry_after_s = -1;
-    } else if ((v = header_value(data, len, "X-Global-Transaction-ID", &vlen)) != NULL) {
-        if (vlen >= sizeof a->resp->transaction_id)
-            vlen = sizeof a->resp->transaction_id - 1;
-        memcpy(a->resp->transaction_id, v, vlen);
-        a->resp->transaction_id[vlen] = '\0';
-    } else if ((v = header_value(data, len, "Retry-After", &vlen)) != NULL && vlen < 64) {
+        resp->transaction_id[0] = '\0';
+        *retry_after_s = -1;
+    } else if ((v = header_value(line, len, "X-Global-Transaction-ID", &vlen)) != NULL) {
+        if (vlen >= sizeof resp->transaction_id)
+            vlen = sizeof resp->transaction_id - 1;
+        memcpy(resp->transaction_id, v, vlen);
+        resp->transaction_id[vlen] = '\0';
+    } else if ((v = header_value(line, len, "Retry-After", &vlen)) != NULL && vlen < 64) {
         char tmp[64];
         memcpy(tmp, v, vlen);
         tmp[vlen] = '\0';
         char *end;
         long secs = strtol(tmp, &end, 10);
         if (end != tmp && *end == '\0' && secs >= 0) {
-            a->retry_after_s = secs;
+            *retry_after_s = secs;
         } else {
             time_t when = curl_getdate(tmp, NULL); /* an HTTP date */
             if (when != -1) {
                 long d = (long)(when - time(NULL));
-                a->retry_after_s = d > 0 ? d : 0;
+                *retry_after_s = d > 0 ? d : 0;
             }
         }
+        /* Longer waits exceed any total timeout anyway; the cap keeps the
+         * millisecond arithmetic of the retry loop from overflowing. */
+        if (*retry_after_s > IAM_HTTP_RETRY_AFTER_MAX_S)
+            *retry_after_s = IAM_HTTP_RETRY_AFTER_MAX_S;
     }
-    return len;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+    attempt *a = userp;
+    iam_http_header_line(data, size * n, a->resp, &a->retry_after_s);
+    return size * n;
 }
 
 static uint64_t next_random(iam_http *h)
@@ -167,8 +178,10 @@ static uint64_t next_random(iam_http *h)
 
 static void sleep_ms(long ms)
 {
+    if (ms <= 0)
+        return;
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
 

@@ -46,4 +46,15 @@ int iam_http_request(iam_http *h, const char *method, const char *url,
 
 void iam_http_response_free(iam_http_response *resp);
 
+/* Retry-After values above this many seconds count as this many. */
+#define IAM_HTTP_RETRY_AFTER_MAX_S 86400L
+
+/* One response header line as libcurl hands it over (CRLF included, no NUL
+ * needed): X-Global-Transaction-ID goes to resp->transaction_id (truncated),
+ * Retry-After (delta seconds or an HTTP date, capped) to *retry_after_s; a
+ * status line starts a new response and clears both. The header callback's
+ * parser, exposed for tests and the fuzz targets. */
+void iam_http_header_line(const char *line, size_t len, iam_http_response *resp,
+                          long *retry_after_s);
+
 #endif

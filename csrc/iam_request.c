@@ -66,6 +66,16 @@ int iam_parse_token_body(const char *body, size_t len, int64_t now_s, iam_token_
         rc = iam_error_set(err, IAM_E_PARSE, "the token service's response has no access_token");
         goto done;
     }
+    /* The token is sent in Authorization headers (by iamcore itself for the VPC
+     * identity token): a control character, space or non-ASCII byte could end
+     * or forge a header line. Bearer tokens are visible ASCII (RFC 6750). */
+    for (const char *p = token; *p; p++) {
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) {
+            rc = iam_error_set(err, IAM_E_PARSE, "the token service's access_token contains a "
+                                                 "character an HTTP header cannot carry");
+            goto done;
+        }
+    }
     size_t tlen = strlen(token);
     int64_t expiration = 0, expires_in = 0, created = 0, jwt_iat = -1, jwt_exp = -1, iat, exp;
     int has_expiration, has_created = 0;

@@ -5,11 +5,17 @@
 # RDS recipes log in to a private server started by the tests) and curl (the
 # docs' curl examples run). Python 3 and
 # Node.js (>= 18) with npm must already be installed. Only missing packages are
-# installed.
+# installed. With --fuzz, also clang and its libFuzzer runtime, which only the
+# fuzzing campaigns (scripts/fuzz.sh) need.
 set -euo pipefail
 
+fuzz=0
+[ "${1:-}" = "--fuzz" ] && fuzz=1
+
 need=()
-for pkg in gcc make pkg-config openssl libcurl4-openssl-dev libcjson-dev libssl-dev postgresql curl; do
+pkgs=(gcc make pkg-config openssl libcurl4-openssl-dev libcjson-dev libssl-dev postgresql curl)
+[ $fuzz -eq 1 ] && pkgs+=(clang)
+for pkg in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -18,6 +24,16 @@ if [ ${#need[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# Debian ships libFuzzer in libclang-rt-<version>-dev (bookworm and later).
+if [ $fuzz -eq 1 ] && [ ! -f "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)" ] &&
+    [ ! -f "$(clang -print-file-name=libclang_rt.fuzzer-aarch64.a)" ]; then
+    major=$(clang -dumpversion | cut -d. -f1)
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        "libclang-rt-$major-dev" >/dev/null
 fi
 
 for tool in python3 node npm; do

@@ -10,6 +10,8 @@ export IAMCORE_REQUIRE_POSTGRES=1
 status=0
 echo "== C tests (ASan + UBSan)"
 make -s test-c || status=1
+echo "== Fuzz corpora replay (ASan + UBSan)"
+make -s test-fuzz-replay || status=1
 echo "== C concurrency tests (TSan)"
 make -s test-c-tsan || status=1
 echo "== Python tests"

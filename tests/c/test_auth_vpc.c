@@ -292,6 +292,33 @@ static void the_identity_token_never_shows_in_errors(void)
     iam_auth_free(a);
 }
 
+/* The identity token goes into the next request's Authorization header: one
+ * that could end that header line (or carry any control character) is refused
+ * before anything is sent with it. */
+static void an_identity_token_with_control_characters_is_refused(void)
+{
+    static const char *const bodies[] = {
+        "{\"endpoint\":\"vpc-token\",\"json\":{\"access_token\":\"id\\r\\nX-Injected: 1\"}}",
+        "{\"endpoint\":\"vpc-token\",\"json\":{\"access_token\":\"id\\u007f\"}}",
+        "{\"endpoint\":\"vpc-token\",\"json\":{\"access_token\":\"id with space\"}}",
+    };
+    iam_config c = IAM_CONFIG_INIT;
+    c.url = http_url;
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        reset();
+        char queue[256];
+        snprintf(queue, sizeof queue, "{\"responses\":[%s]}", bodies[i]);
+        enqueue(queue);
+        iam_auth *a = auth_make(IAM_AUTH_VPC, &c);
+        iam_error err;
+        CHECK_EQ_INT(auth_fetch(a, &err), IAM_E_PARSE);
+        CHECK(strstr(err.message, "access_token") != NULL);
+        CHECK(strstr(err.message, "X-Injected") == NULL);
+        CHECK_EQ_INT(endpoint_count("vpc-iam-token"), 0);
+        iam_auth_free(a);
+    }
+}
+
 static void concurrent_callers_share_one_request_per_step(void)
 {
     reset();
@@ -328,6 +355,7 @@ int main(void)
     RUN(unreachable_metadata_service_is_a_transport_error);
     RUN(an_undated_identity_token_is_accepted);
     RUN(the_identity_token_never_shows_in_errors);
+    RUN(an_identity_token_with_control_characters_is_refused);
     RUN(concurrent_callers_share_one_request_per_step);
     curl_global_cleanup();
     return CHECK_DONE();

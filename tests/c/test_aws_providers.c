@@ -151,6 +151,26 @@ static void imds_absent_disabled_or_roleless_is_not_found(void)
     CHECK_EQ_STR(err.error_code, "AssumeRoleUnauthorizedAccess");
 }
 
+/* The session token goes into the next requests' header lines: a token that
+ * is not visible ASCII (here a CR that would start a forged header) is not
+ * used. */
+static void imds_token_with_control_characters_is_not_used(void)
+{
+    clean_env();
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", http_url, 1);
+    enqueue("{\"responses\":[{\"endpoint\":\"imds-token\",\"status\":200,"
+            "\"body\":\"AQAE\\rX-Injected: 1\"}]}");
+    iam_aws_creds *c = NULL;
+    iam_error err;
+    CHECK_EQ_INT(iam_aws_imds_credentials(&c, &err), IAM_E_AUTH);
+    CHECK(c == NULL);
+    CHECK(strstr(err.message, "instance metadata (token)") != NULL);
+    CHECK_EQ_INT(endpoint_count("imds-role"), 0);
+    CHECK_EQ_INT(iam_aws_imds_token_usable("AQAE\rX", 6), 0);
+    CHECK_EQ_INT(iam_aws_imds_token_usable("AQAE X", 6), 0);
+    CHECK_EQ_INT(iam_aws_imds_token_usable("AQAEAemu1-abc_DEF==", 19), 1);
+}
+
 /* ---- STS web identity */
 
 static void web_identity_from_env(void)
@@ -236,6 +256,7 @@ int main(void)
     RUN(imds_v2_flow);
     RUN(imds_v1_fallback_rules);
     RUN(imds_absent_disabled_or_roleless_is_not_found);
+    RUN(imds_token_with_control_characters_is_not_used);
     RUN(web_identity_from_env);
     RUN(web_identity_errors);
     RUN(sts_endpoint_rules);

@@ -90,6 +90,29 @@ static void a_fifo_is_refused_without_blocking(void)
     CHECK(strstr(err.message, "not a regular file") != NULL);
 }
 
+/* A NUL byte would end the token early ("\0…" read as an empty token): such a
+ * file is refused like an empty one and the next path is tried. */
+static void a_file_with_a_nul_byte_is_refused(void)
+{
+    const char *paths[] = {file("nul-first", NULL), file("nul-inside", NULL), file("fine", "ok")};
+    static const char first[] = "\0token\n", inside[] = "tok\0en";
+    FILE *f = fopen(paths[0], "wb");
+    fwrite(first, 1, sizeof first - 1, f);
+    fclose(f);
+    f = fopen(paths[1], "wb");
+    fwrite(inside, 1, sizeof inside - 1, f);
+    fclose(f);
+    char *out = NULL;
+    iam_error err;
+    CHECK_EQ_INT(iam_cr_token_read(paths, 2, &out, &err), IAM_E_TOKEN_FILE);
+    CHECK(out == NULL);
+    CHECK(strstr(err.message, "contains a NUL byte") != NULL);
+    CHECK(strstr(err.message, paths[1]) != NULL);
+    CHECK_EQ_INT(iam_cr_token_read(paths, 3, &out, &err), IAM_OK);
+    CHECK_SECRET_EQ(out, "ok");
+    iam_secret_free(out);
+}
+
 static void defaults_are_the_platform_paths_in_order(void)
 {
     CHECK_EQ_INT(iam_cr_token_default_count, 3);
@@ -108,6 +131,7 @@ int main(void)
     RUN(error_names_every_path_and_reason);
     RUN(unreadable_file_is_reported);
     RUN(a_fifo_is_refused_without_blocking);
+    RUN(a_file_with_a_nul_byte_is_refused);
     RUN(defaults_are_the_platform_paths_in_order);
     char cmd[64];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

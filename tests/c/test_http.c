@@ -4,6 +4,8 @@
 #include "emulator.h"
 #include "http.h"
 
+#include <time.h>
+
 static iam_http *client(void)
 {
     iam_http_options o = {.timeout_ms = 5000, .connect_timeout_ms = 2000, .max_retries = 0,
@@ -52,6 +54,72 @@ static void each_method_reaches_the_server(void)
     iam_http_free(h);
 }
 
+/* Header lines as libcurl passes them, CRLF included. */
+static long retry_after(const char *line)
+{
+    iam_http_response resp;
+    memset(&resp, 0, sizeof resp);
+    long secs = -1;
+    iam_http_header_line(line, strlen(line), &resp, &secs);
+    return secs;
+}
+
+static void retry_after_is_read_and_capped(void)
+{
+    CHECK_EQ_INT(retry_after("Retry-After: 3\r\n"), 3);
+    CHECK_EQ_INT(retry_after("retry-after:0\r\n"), 0);
+    CHECK_EQ_INT(retry_after("Retry-After: Sun, 06 Nov 1994 08:49:37 GMT\r\n"), 0);
+    CHECK_EQ_INT(retry_after("Retry-After: -5\r\n"), -1);
+    CHECK_EQ_INT(retry_after("Retry-After: soon\r\n"), -1);
+    /* Values whose milliseconds overflow a long once made the retry loop spin. */
+    CHECK_EQ_INT(retry_after("Retry-After: 9223372036854775807\r\n"), IAM_HTTP_RETRY_AFTER_MAX_S);
+    CHECK_EQ_INT(retry_after("Retry-After: 99999999999999999999\r\n"), IAM_HTTP_RETRY_AFTER_MAX_S);
+    CHECK_EQ_INT(retry_after("Retry-After: Fri, 31 Dec 9999 23:59:59 GMT\r\n"),
+                 IAM_HTTP_RETRY_AFTER_MAX_S);
+
+    iam_http_response resp;
+    memset(&resp, 0, sizeof resp);
+    long secs = -1;
+    const char *lines[] = {"HTTP/1.1 429 Too Many Requests\r\n", "Retry-After: 2\r\n",
+                           "X-Global-Transaction-ID:  emu-7 \r\n"};
+    for (size_t i = 0; i < 3; i++)
+        iam_http_header_line(lines[i], strlen(lines[i]), &resp, &secs);
+    CHECK_EQ_INT(secs, 2);
+    CHECK_EQ_STR(resp.transaction_id, "emu-7");
+    iam_http_header_line(lines[0], strlen(lines[0]), &resp, &secs); /* a new response */
+    CHECK_EQ_INT(secs, -1);
+    CHECK_EQ_STR(resp.transaction_id, "");
+}
+
+/* A 429 whose Retry-After is far beyond the total timeout: the request ends
+ * at once with that 429 (it once spun forever, ignoring the timeout). */
+static void a_huge_retry_after_ends_within_the_timeout(void)
+{
+    reset();
+    enqueue("{\"responses\":[{\"status\":429,\"headers\":{\"Retry-After\":"
+            "\"9223372036854775807\"}},{\"status\":429,\"headers\":{\"Retry-After\":"
+            "\"9223372036854775807\"}}]}");
+    iam_http_options o = {.timeout_ms = 2000, .connect_timeout_ms = 2000, .max_retries = 3,
+                          .max_response_bytes = 1 << 20, .user_agent = "iamcore-test"};
+    iam_http *h = NULL;
+    iam_error err;
+    CHECK_EQ_INT(iam_http_new(&h, &o, &err), IAM_OK);
+    char url[256];
+    snprintf(url, sizeof url, "%s/identity/token", http_url);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    iam_http_response resp;
+    CHECK_EQ_INT(iam_http_request(h, "POST", url, NULL, 0, "grant_type=x", 12, &resp, &err),
+                 IAM_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    CHECK_EQ_INT(resp.status, 429);
+    CHECK_EQ_INT(request_count(), 1);
+    CHECK(took < 1.0);
+    iam_http_response_free(&resp);
+    iam_http_free(h);
+}
+
 int main(void)
 {
     http_url = getenv("IAMCORE_EMULATOR_HTTP");
@@ -61,6 +129,8 @@ int main(void)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     RUN(each_method_reaches_the_server);
+    RUN(retry_after_is_read_and_capped);
+    RUN(a_huge_retry_after_ends_within_the_timeout);
     curl_global_cleanup();
     return CHECK_DONE();
 }

@@ -90,6 +90,11 @@ static void unusable_responses_are_parse_errors(void)
         "{\"token_type\":\"Bearer\",\"expires_in\":3600}",
         "{\"access_token\":\"\",\"expires_in\":3600}",
         "{\"access_token\":\"opaque-no-expiry\"}",
+        /* Not a bearer token: it could end or forge a header line. */
+        "{\"access_token\":\"a\\r\\nX-Injected: 1\",\"expires_in\":60}",
+        "{\"access_token\":\"a b\",\"expires_in\":60}",
+        "{\"access_token\":\"a\\u00e9\",\"expires_in\":60}",
+        "{\"access_token\":\"a\\u0001\",\"expires_in\":60}",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int st;

@@ -56,6 +56,14 @@ async function newRole(t, method = 'scram-sha-256') {
   await admin.query(`CREATE ROLE ${id} LOGIN`);
   if (method === 'password') await admin.query(`GRANT ${admin.escapeIdentifier(server.iamGroup)} TO ${id}`);
   t.after(async () => {
+    // pg.Pool's end() resolves before its sockets close: give the sessions a
+    // moment to end on their own, or terminating them reaches a client that is
+    // still listening (an uncaught "terminating connection" error).
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [name]);
+      if (rows[0].n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [name]);
     await admin.query(`DROP ROLE ${id}`);
   });
