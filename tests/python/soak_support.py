@@ -129,3 +129,77 @@ def print_table(result):
     print()
     for name, value in rows:
         print(f"  {name.ljust(width)}  {value}")
+
+
+def machine():
+    """One line about where a soak ran: date, CPU, cores, kernel, runtimes."""
+    import datetime
+    import platform
+    import subprocess
+    import sys
+
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+
+    def version(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return "?"
+
+    curl = version(["curl-config", "--version"]) or version(["pkg-config", "--modversion", "libcurl"])
+    return (f"{datetime.date.today().isoformat()}, {cpu}, {os.cpu_count()} cores, "
+            f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
+            f"Node {version(['node', '--version']).lstrip('v')}, {curl}, "
+            f"{version(['openssl', 'version']).split(' (')[0]}")
+
+
+def markdown(results):
+    """The soaks of a results file (one JSON object a line) as a markdown table."""
+    rows = [
+        ("length", lambda r: f"{r['seconds']:g} s"),
+        ("callers", lambda r: str(r["callers"])),
+        ("authenticate() calls", lambda r: f"{r['calls']:,}"),
+        ("IAM requests", lambda r: f"{r['iam_requests']} ({r['refreshes_ok']} successful, "
+                                   f"{r['failed_requests']} failed)"),
+        ("failed refreshes", lambda r: str(r["failed_refreshes"])),
+        ("tokens handed out", lambda r: str(r["tokens_seen"])),
+        ("expired handed out", lambda r: str(r["expired_handed_out"])),
+        ("least life left at hand-out", lambda r: f"{r['least_life_left_s']} s"),
+        ("latency, valid token cached (p50 / p99 / max)",
+         lambda r: "{p50} / {p99} / {max} ms".format(**r["valid_token_latency_ms"])),
+        ("calls with a valid token", lambda r: f"{r['valid_token_calls']:,}"),
+        ("latency, no valid token (p50 / p99 / max)",
+         lambda r: "{p50} / {p99} / {max} ms".format(**r["waiting_latency_ms"])),
+        ("calls without one", lambda r: f"{r['waiting_calls']:,}"),
+        ("errors with / without a valid token",
+         lambda r: f"{r['errors_with_valid_token']} / {r['errors_without_valid_token']}"),
+        ("resident memory after warm-up", lambda r: f"{r['rss_start_mib']} MiB"),
+        ("resident memory growth", lambda r: f"{r['rss_growth_kib']} KiB"
+         + (f" ({r['native_growth_kib']} KiB outside the JS heap, {r['js_heap_growth_kib']} KiB"
+            " JS heap in use)" if "native_growth_kib" in r else "")),
+    ]
+    lines = ["| | " + " | ".join(r["language"].capitalize() for r in results) + " |",
+             "|---|" + "---|" * len(results)]
+    for name, cell in rows:
+        lines.append(f"| {name} | " + " | ".join(cell(r) for r in results) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 2:
+        sys.exit("usage: soak_support.py RESULTS.jsonl  (prints the machine line and a table)")
+    with open(sys.argv[1]) as f:
+        results = [json.loads(line) for line in f if line.strip()]
+    print(machine())
+    print()
+    print(markdown(results))
