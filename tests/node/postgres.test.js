@@ -56,6 +56,13 @@ async function newRole(t, method = 'scram-sha-256') {
   await admin.query(`CREATE ROLE ${id} LOGIN`);
   if (method === 'password') await admin.query(`GRANT ${admin.escapeIdentifier(server.iamGroup)} TO ${id}`);
   t.after(async () => {
+    // pg.Pool's end() resolves before its clients' connections are closed: give them time
+    // to go, so that terminating a backend never hits a client still listening.
+    const deadline = Date.now() + 5000;
+    const count = 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1';
+    while ((await admin.query(count, [name])).rows[0].n > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [name]);
     await admin.query(`DROP ROLE ${id}`);
   });

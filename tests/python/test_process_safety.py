@@ -167,6 +167,9 @@ def test_fork_while_the_first_fetch_is_in_flight(emulator):
     assert same
 
 
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="AddressSanitizer's allocator is not fork-safe: a child forked while "
+                           "another thread allocates can hang inside it")
 def test_forks_while_threads_call_authenticate(emulator, iam):
     auth = iam(timeout=10)
     auth.token()
