@@ -236,8 +236,10 @@ iam_auth *iam_auth_retain(iam_auth *a)
 
 void iam_auth_free(iam_auth *a)
 {
-    if (a)
+    if (a) {
+        iam_token_cache_drop_orphans(&a->cache); /* after a fork (token_cache.h) */
         auth_release(a);
+    }
 }
 
 int iam_auth_post_form(iam_auth *a, const iam_buf *form, const char *what,

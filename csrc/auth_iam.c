@@ -38,6 +38,13 @@ int iam_auth_iam_check(const iam_config *cfg, iam_error *err)
     return IAM_OK;
 }
 
+/* In a child process (token_cache.h): a fetch that was running in the parent
+ * may have held the lock; the refresh token itself is always a whole one. */
+static void refresh_mu_after_fork(void *owner)
+{
+    pthread_mutex_init(&((iam_auth *)owner)->refresh_mu, NULL);
+}
+
 int iam_auth_iam_init(iam_auth *a, const iam_config *cfg)
 {
     int oom = 0;
@@ -45,6 +52,7 @@ int iam_auth_iam_init(iam_auth *a, const iam_config *cfg)
         if (pthread_mutex_init(&a->refresh_mu, NULL) != 0)
             return IAM_E_NOMEM;
         a->refresh_mode = 1;
+        a->cache.after_fork_in_child = refresh_mu_after_fork;
         a->refresh_token = iam_dup_given(cfg->refresh_token, &oom);
     } else {
         a->apikey = iam_dup_given(cfg->apikey, &oom);

@@ -123,8 +123,10 @@ iam_aws_provider *iam_aws_provider_retain(iam_aws_provider *p)
 
 void iam_aws_provider_free(iam_aws_provider *p)
 {
-    if (p)
+    if (p) {
+        iam_token_cache_drop_orphans(&p->cache); /* after a fork (token_cache.h) */
         provider_release(p);
+    }
 }
 
 iam_status iam_aws_provider_get(iam_aws_provider *p, iam_aws_creds **out, iam_error *err)

@@ -1,28 +1,49 @@
 /*
  * HTTP through libcurl: timeouts, TLS, proxies, a response size cap, connection
  * reuse (one easy handle per client) and bounded retries.
+ *
+ * fork(): a child inherits the handle and its open connections, which are the
+ * parent's too (for TLS, the very same session). The child never uses them:
+ * its first request (or free) notices the handle is inherited, points the
+ * inherited sockets at /dev/null so that closing them (a TLS close_notify
+ * included) cannot reach the parent's peer, and starts over with a new
+ * handle. A handle that was in the middle of a request in another thread at
+ * the fork is left untouched (that thread is not in the child) and its sockets
+ * are closed.
  */
 /* POSIX functions (clock_gettime, strncasecmp, …) under -std=c11. */
 #define _GNU_SOURCE
 #include "http.h"
 #include "error.h"
+#include "fork.h"
 #include "log.h"
 #include "token_cache.h"
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
+
+/* Sockets one handle can hold at once: libcurl's connection cache (5 by
+ * default) plus a connect in progress for each address family. */
+#define MAX_SOCKETS 8
 
 struct iam_http {
     CURL *curl;
     iam_http_options o;
     char *ca_file, *proxy, *user_agent;
     uint64_t rng; /* jitter only; not for secrets */
+    unsigned fork_generation;     /* iam_fork_generation() when curl was made */
+    atomic_int busy;              /* a request is using curl */
+    atomic_int sockets[MAX_SOCKETS]; /* those curl opened and has not closed, -1: free */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -56,6 +77,10 @@ int iam_http_new(iam_http **out, const iam_http_options *opts, iam_error *err)
     h->ca_file = iam_strdup(opts->ca_file);
     h->proxy = iam_strdup(opts->proxy);
     h->user_agent = iam_strdup(opts->user_agent);
+    for (int i = 0; i < MAX_SOCKETS; i++)
+        atomic_init(&h->sockets[i], -1);
+    atomic_init(&h->busy, 0);
+    h->fork_generation = iam_fork_generation();
     h->curl = curl_easy_init();
     if (!h->curl || (opts->ca_file && !h->ca_file) || (opts->proxy && !h->proxy) ||
         (opts->user_agent && !h->user_agent)) {
@@ -70,10 +95,74 @@ int iam_http_new(iam_http **out, const iam_http_options *opts, iam_error *err)
     return IAM_OK;
 }
 
+/* ---- sockets, tracked so that a forked child can let go of them */
+
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    iam_http *h = clientp;
+    (void)purpose;
+    /* Close-on-exec: a credential_process or any program the application
+     * starts must not hold our connections. */
+    int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    for (int i = 0; fd >= 0 && i < MAX_SOCKETS; i++) {
+        int free_slot = -1;
+        if (atomic_compare_exchange_strong(&h->sockets[i], &free_slot, fd))
+            break;
+    }
+    return fd >= 0 ? fd : CURL_SOCKET_BAD;
+}
+
+static int close_socket(void *clientp, curl_socket_t fd)
+{
+    iam_http *h = clientp;
+    for (int i = 0; i < MAX_SOCKETS; i++) {
+        int tracked = fd;
+        if (atomic_compare_exchange_strong(&h->sockets[i], &tracked, -1))
+            break;
+    }
+    return close(fd);
+}
+
+/* In a child: let go of the inherited handle and make a new one. IAM_OK, or
+ * IAM_E_NOMEM when no new handle could be made. */
+static int replace_inherited(iam_http *h)
+{
+    int busy = atomic_load(&h->busy);
+    int null_fd = busy ? -1 : open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int i = 0; i < MAX_SOCKETS; i++) {
+        int fd = atomic_load(&h->sockets[i]);
+        if (fd < 0)
+            continue;
+        if (null_fd >= 0) {
+            dup3(null_fd, fd, O_CLOEXEC); /* the handle closes it later, via close_socket */
+        } else {
+            close(fd);
+            atomic_store(&h->sockets[i], -1);
+        }
+    }
+    if (null_fd >= 0) {
+        close(null_fd);
+        curl_easy_cleanup(h->curl);
+    }
+    /* else: busy (its thread is not in this process) or no /dev/null: the old
+     * handle is left as it is, never touched again. */
+    atomic_store(&h->busy, 0);
+    h->fork_generation = iam_fork_generation();
+    h->curl = curl_easy_init();
+    return h->curl ? IAM_OK : IAM_E_NOMEM;
+}
+
+static int inherited(const iam_http *h)
+{
+    return h->fork_generation != iam_fork_generation();
+}
+
 void iam_http_free(iam_http *h)
 {
     if (!h)
         return;
+    if (h->curl && inherited(h))
+        replace_inherited(h);
     if (h->curl)
         curl_easy_cleanup(h->curl);
     free(h->ca_file);
@@ -246,6 +335,10 @@ static int set_common_options(iam_http *h, attempt *a)
     SET(CURLOPT_WRITEDATA, a);
     SET(CURLOPT_HEADERFUNCTION, on_header);
     SET(CURLOPT_HEADERDATA, a);
+    SET(CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    SET(CURLOPT_OPENSOCKETDATA, h);
+    SET(CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    SET(CURLOPT_CLOSESOCKETDATA, h);
 #undef SET
     return rc == CURLE_OK ? 0 : -1;
 }
@@ -313,6 +406,9 @@ int iam_http_request(iam_http *h, const char *method, const char *url,
                      size_t body_len, iam_http_response *resp, iam_error *err)
 {
     memset(resp, 0, sizeof *resp);
+    if (inherited(h) && replace_inherited(h) != IAM_OK)
+        return iam_error_set(err, IAM_E_NOMEM, "out of memory");
+    atomic_store(&h->busy, 1);
     int status = IAM_E_NOMEM;
     struct curl_slist *headers = NULL;
     for (size_t i = 0; i < header_count; i++) {
@@ -421,5 +517,6 @@ fail_headers:
     free_header_lines(headers);
     if (status != IAM_OK)
         iam_http_response_free(resp);
+    atomic_store(&h->busy, 0);
     return status;
 }

@@ -8,10 +8,14 @@
  * a thread may still be about to count itself into an old one. Setting a pair
  * that was set before reuses its slot, so memory is bounded by the number of
  * distinct pairs.
+ *
+ * fork(): threads that were inside a hook are not in the child, so there every
+ * slot's count is set back to what the child's one thread accounts for.
  */
 /* POSIX functions (clock_gettime, nanosleep, …) under -std=c11. */
 #define _GNU_SOURCE
 #include "log.h"
+#include "fork.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -34,6 +38,34 @@ static iam_log_slot *slots; /* every slot ever made (kept reachable, never freed
 
 /* The slot whose hook this thread is running, NULL outside the hook. */
 static _Thread_local iam_log_slot *running;
+
+static void slots_prepare(iam_fork_node *n)
+{
+    (void)n;
+    pthread_mutex_lock(&slots_mu);
+}
+
+static void slots_parent(iam_fork_node *n)
+{
+    (void)n;
+    pthread_mutex_unlock(&slots_mu);
+}
+
+static void slots_child(iam_fork_node *n)
+{
+    (void)n;
+    for (iam_log_slot *s = slots; s; s = s->next)
+        atomic_store(&s->calls, s == running ? 1 : 0);
+    pthread_mutex_init(&slots_mu, NULL);
+}
+
+static iam_fork_node slots_fork = {NULL, NULL, slots_prepare, slots_parent, slots_child};
+static pthread_once_t slots_fork_once = PTHREAD_ONCE_INIT;
+
+static void register_slots_fork(void)
+{
+    iam_fork_register(&slots_fork);
+}
 
 const char *iam_log_level_name(int level)
 {
@@ -63,6 +95,7 @@ static int64_t wall_ms(void)
 iam_status iam_set_log_hook(iam_log_hook fn, void *ctx)
 {
     iam_log_slot *slot = NULL;
+    pthread_once(&slots_fork_once, register_slots_fork);
     pthread_mutex_lock(&slots_mu);
     if (fn) {
         for (slot = slots; slot && !(slot->fn == fn && slot->ctx == ctx); slot = slot->next)

@@ -187,8 +187,10 @@ iam_rds_auth *iam_rds_auth_retain(iam_rds_auth *a)
 
 void iam_rds_auth_free(iam_rds_auth *a)
 {
-    if (a)
+    if (a) {
+        iam_token_cache_drop_orphans(&a->cache); /* after a fork (token_cache.h) */
         rds_release(a);
+    }
 }
 
 const char *iam_rds_auth_region(const iam_rds_auth *a)

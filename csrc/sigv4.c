@@ -1,12 +1,14 @@
 /* AWS Signature Version 4: canonical request, string to sign, signing key and
  * signature, for header signing (Authorization) and query signing (presigned
- * URLs). Pure computation: no I/O, no global state. The secret key and every key
- * derived from it are zeroed before returning. */
+ * URLs). Pure computation: no I/O; the only state is a per-thread cache of the
+ * last signing key. The secret key and every key derived from it are zeroed
+ * before returning or when that cache lets go of them. */
 /* POSIX functions (gmtime_r, …) under -std=c11. */
 #define _GNU_SOURCE
 #include "sigv4.h"
 
 #include "error.h"
+#include "fork.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -258,16 +260,24 @@ done:
  * keeps the last one it derived, saving four HMACs on every signature of the
  * day. The entry holds the secret (to compare) and the key, both zeroed when
  * replaced and when the thread exits.
+ *
+ * Every entry is also on one list, so that a forked child, which has only the
+ * forking thread, zeroes and frees the entries of the threads it does not have
+ * (no thread exit will ever do it there).
  */
 typedef struct key_cache {
     char scope[128];  /* date8 '/' region '/' service */
     char *secret;     /* copy, NULL when empty */
     unsigned char key[32];
+    struct key_cache *prev, *next; /* the list of every thread's entry */
 } key_cache;
 
 static pthread_once_t key_cache_once = PTHREAD_ONCE_INIT;
 static pthread_key_t key_cache_key;
 static int key_cache_ok;
+static pthread_mutex_t key_caches_mu = PTHREAD_MUTEX_INITIALIZER;
+static key_cache *key_caches;
+static iam_fork_node key_caches_fork;
 
 static void key_cache_clear(key_cache *kc)
 {
@@ -276,15 +286,63 @@ static void key_cache_clear(key_cache *kc)
     iam_wipe(kc->key, sizeof kc->key);
 }
 
+static void unlist(key_cache *kc)
+{
+    if (kc->prev)
+        kc->prev->next = kc->next;
+    else
+        key_caches = kc->next;
+    if (kc->next)
+        kc->next->prev = kc->prev;
+}
+
 static void key_cache_destroy(void *p)
 {
-    key_cache_clear(p);
-    free(p);
+    key_cache *kc = p;
+    pthread_mutex_lock(&key_caches_mu);
+    unlist(kc);
+    pthread_mutex_unlock(&key_caches_mu);
+    key_cache_clear(kc);
+    free(kc);
+}
+
+static void key_caches_prepare(iam_fork_node *n)
+{
+    (void)n;
+    pthread_mutex_lock(&key_caches_mu);
+}
+
+static void key_caches_parent(iam_fork_node *n)
+{
+    (void)n;
+    pthread_mutex_unlock(&key_caches_mu);
+}
+
+static void key_caches_child(iam_fork_node *n)
+{
+    (void)n;
+    key_cache *own = key_cache_ok ? pthread_getspecific(key_cache_key) : NULL;
+    for (key_cache *kc = key_caches, *next; kc; kc = next) {
+        next = kc->next;
+        if (kc != own) {
+            unlist(kc);
+            key_cache_clear(kc);
+            free(kc);
+        }
+    }
+    pthread_mutex_init(&key_caches_mu, NULL);
 }
 
 static void key_cache_init(void)
 {
     key_cache_ok = pthread_key_create(&key_cache_key, key_cache_destroy) == 0;
+    key_caches_fork = (iam_fork_node){
+        .prepare = key_caches_prepare, .parent = key_caches_parent, .child = key_caches_child};
+    if (key_cache_ok && iam_fork_register(&key_caches_fork) != 0) {
+        /* Without fork care a child would keep other threads' keys: no cache. */
+        pthread_key_delete(key_cache_key);
+        key_cache_ok = 0;
+    }
 }
 
 static key_cache *thread_key_cache(void)
@@ -293,11 +351,31 @@ static key_cache *thread_key_cache(void)
     if (!key_cache_ok)
         return NULL;
     key_cache *kc = pthread_getspecific(key_cache_key);
-    if (!kc && (kc = calloc(1, sizeof *kc)) != NULL && pthread_setspecific(key_cache_key, kc) != 0) {
+    if (kc)
+        return kc;
+    if ((kc = calloc(1, sizeof *kc)) == NULL)
+        return NULL;
+    if (pthread_setspecific(key_cache_key, kc) != 0) {
         free(kc);
-        kc = NULL;
+        return NULL;
     }
+    pthread_mutex_lock(&key_caches_mu);
+    kc->next = key_caches;
+    if (key_caches)
+        key_caches->prev = kc;
+    key_caches = kc;
+    pthread_mutex_unlock(&key_caches_mu);
     return kc;
+}
+
+size_t iam_sigv4_cached_keys(void)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&key_caches_mu);
+    for (key_cache *kc = key_caches; kc; kc = kc->next)
+        n++;
+    pthread_mutex_unlock(&key_caches_mu);
+    return n;
 }
 
 /* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request") */

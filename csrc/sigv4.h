@@ -53,4 +53,8 @@ void iam_sigv4_result_free(iam_sigv4_result *r);
  * A-Z a-z 0-9 - . _ ~ as %XX with upper-case hex ('/' encoded too). */
 void iam_sigv4_append_encoded(iam_buf *b, const char *s, size_t n);
 
+/* How many threads have a signing-key cache entry (for tests: a forked child
+ * keeps at most its own). */
+size_t iam_sigv4_cached_keys(void);
+
 #endif

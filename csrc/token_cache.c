@@ -11,6 +11,10 @@
  *
  * A failed background refresh keeps the valid token. A failed foreground fetch
  * is not remembered: the next call tries again.
+ *
+ * fork(): the child keeps the cached token; a fetch in flight in the parent is
+ * the parent's (its thread is not in the child), so the child's next call
+ * starts its own (a refresh if the token is still valid, else a fetch).
  */
 /* POSIX functions (clock_gettime, strncasecmp, …) under -std=c11. */
 #define _GNU_SOURCE
@@ -18,6 +22,7 @@
 #include "error.h"
 #include "log.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,6 +31,37 @@ int64_t iam_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fork_prepare(iam_fork_node *n)
+{
+    iam_token_cache *c = (iam_token_cache *)((char *)n - offsetof(iam_token_cache, fork));
+    pthread_mutex_lock(&c->mu);
+}
+
+static void fork_parent(iam_fork_node *n)
+{
+    iam_token_cache *c = (iam_token_cache *)((char *)n - offsetof(iam_token_cache, fork));
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void fork_child(iam_fork_node *n)
+{
+    iam_token_cache *c = (iam_token_cache *)((char *)n - offsetof(iam_token_cache, fork));
+    /* Waiters of the parent's threads may be registered in the condition
+     * variable: both are made anew, not unlocked. */
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->done, NULL);
+    if (c->fetching) {
+        if (c->background)
+            atomic_fetch_add(&c->orphan_refs, 1);
+        c->fetching = 0;
+        c->background = 0;
+        c->fetches_done++;
+        c->refresh_at_ms = 0; /* a refresh was due: the child's next call starts one */
+    }
+    if (c->after_fork_in_child)
+        c->after_fork_in_child(c->owner);
 }
 
 int iam_token_cache_init(iam_token_cache *c, iam_fetch_fn fetch, void *owner,
@@ -38,6 +74,7 @@ int iam_token_cache_init(iam_token_cache *c, iam_fetch_fn fetch, void *owner,
         pthread_mutex_destroy(&c->mu);
         return IAM_E_NOMEM;
     }
+    atomic_init(&c->orphan_refs, 0);
     c->fetch = fetch;
     c->owner = owner;
     c->retain_owner = retain_owner;
@@ -46,15 +83,28 @@ int iam_token_cache_init(iam_token_cache *c, iam_fetch_fn fetch, void *owner,
     c->log_fetched = "token_fetched";
     c->margin_ms = (int64_t)IAM_EXPIRY_MARGIN_S * 1000;
     c->next_generation = 1;
+    c->fork.prepare = fork_prepare;
+    c->fork.parent = fork_parent;
+    c->fork.child = fork_child;
+    iam_fork_register(&c->fork); /* on failure the cache works, without fork care */
     return IAM_OK;
 }
 
 void iam_token_cache_destroy(iam_token_cache *c)
 {
+    iam_fork_unregister(&c->fork);
     iam_cache_item_release(c->current);
     c->current = NULL;
     pthread_cond_destroy(&c->done);
     pthread_mutex_destroy(&c->mu);
+}
+
+void iam_token_cache_drop_orphans(iam_token_cache *c)
+{
+    if (atomic_load_explicit(&c->orphan_refs, memory_order_relaxed) == 0)
+        return;
+    for (int n = atomic_exchange(&c->orphan_refs, 0); n > 0; n--)
+        c->release_owner(c->owner);
 }
 
 /* Store a fetch's result and wake the waiters. Called with mu held. */
@@ -87,6 +137,7 @@ static void finish_fetch(iam_token_cache *c, int status, iam_cache_item *item,
     }
     c->last_status = status;
     c->fetching = 0;
+    c->background = 0;
     c->fetches_done++;
     pthread_cond_broadcast(&c->done);
 }
@@ -120,11 +171,13 @@ static void start_background_refresh(iam_token_cache *c, int64_t now)
         return;
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     c->fetching = 1;
+    c->background = 1;
     c->retain_owner(c->owner);
     if (pthread_create(&tid, &attr, refresh_thread, c) != 0) {
         /* No thread: try again at the next decision, or in the foreground once
          * the token expires. */
         c->fetching = 0;
+        c->background = 0;
         c->release_owner(c->owner);
     }
     pthread_attr_destroy(&attr);
@@ -160,14 +213,16 @@ int iam_token_cache_get(iam_token_cache *c, iam_cache_item **out, iam_error *err
             pthread_mutex_unlock(&c->mu);
             return IAM_OK;
         }
-        if (!usable(c, c->now_ms())) {
+        if (c->last_status != IAM_OK && !usable(c, c->now_ms())) {
             int status = c->last_status;
             if (err)
                 *err = c->last_error;
             pthread_mutex_unlock(&c->mu);
             return status;
         }
-        /* A background refresh failed but the cached token is still valid. */
+        /* A background refresh failed but the cached token is still valid, or
+         * the token fetched was dropped (invalidate) before this waiter woke:
+         * look again. */
     }
 
     /* This caller fetches; the others wait on `done`. */

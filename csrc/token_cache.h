@@ -6,8 +6,10 @@
 #include "iamcore.h"
 #include "iamcore_log.h"
 #include "cache_item.h"
+#include "fork.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 /* Fetch a fresh item (blocking). Called with no lock held, by one thread at a
  * time per cache. */
@@ -20,6 +22,7 @@ typedef struct iam_token_cache {
     int64_t expires_at_ms;    /* current is unusable from here (exp - margin) */
     int64_t refresh_at_ms;    /* a refresh is due from here */
     int fetching;             /* a fetch is in flight */
+    int background;           /* ... on a refresh thread (which holds an owner reference) */
     uint64_t fetches_done;    /* waiters wait for this to change */
     uint64_t next_generation;
     int last_status;          /* result of the last finished fetch */
@@ -39,6 +42,15 @@ typedef struct iam_token_cache {
     void (*release_owner)(void *owner);
     int64_t (*now_ms)(void);           /* wall clock; replaceable in tests */
 
+    /* fork() (fork.h): in a child, a fetch that was in flight is forgotten (its
+     * thread is not there) and the next call starts one of its own. The owner
+     * reference a refresh thread held is counted here; the owner's free
+     * releases it with iam_token_cache_drop_orphans. after_fork_in_child, if
+     * set, puts the owner's own locks right (set it before sharing the owner). */
+    iam_fork_node fork;
+    atomic_int orphan_refs;
+    void (*after_fork_in_child)(void *owner);
+
     /* Events (log.h): the name of the one a successful fetch raises (default
      * "token_fetched"), the auth_type field of all of them (NULL: none), and
      * optionally more fields describing the owner or a fetched item (NULL after
@@ -52,6 +64,11 @@ int iam_token_cache_init(iam_token_cache *c, iam_fetch_fn fetch, void *owner,
                          void (*retain_owner)(void *), void (*release_owner)(void *));
 /* Only when no thread uses the cache any more (no fetch in flight). */
 void iam_token_cache_destroy(iam_token_cache *c);
+
+/* In a child process: release the owner references of refresh threads that
+ * were running when the process was forked. The caller holds a reference of
+ * its own (call it first thing in the owner's free). */
+void iam_token_cache_drop_orphans(iam_token_cache *c);
 
 int iam_token_cache_get(iam_token_cache *c, iam_cache_item **out, iam_error *err);
 uint64_t iam_token_cache_peek(iam_token_cache *c, int64_t *fresh_until_ms);

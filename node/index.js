@@ -16,8 +16,8 @@
 //     header / return an already-resolved promise;
 //   - after that, native peek() (no I/O, no allocation) says whether the cached
 //     generation is still the valid one, or current() returns the newer token;
-//   - only without a valid token does fetch() run the blocking C call on the
-//     libuv threadpool, and concurrent callers share that one pending promise.
+//   - only without a valid token does fetch() run the blocking C call on a
+//     thread of its own, and concurrent callers share that one pending promise.
 //
 // Secrets: the API key, refresh token and client secret are handed to the addon,
 // which copies them into the core and zeroes its copies; this object never keeps

@@ -9,7 +9,7 @@
 // ...), time in ms since the epoch, and the fields with camelCase names
 // (authType, durationMs, ...). No event holds a secret.
 //
-// Events happen on libuv threadpool and background refresh threads; the addon
+// Events happen on fetch and background refresh threads; the addon
 // queues them to this thread's event loop (a threadsafe function that never keeps
 // the process alive), so the hook runs later, on this thread. Each
 // worker_thread has its own hook and sees the events of the whole process. A hook

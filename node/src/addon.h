@@ -12,12 +12,14 @@
  *   aws_sign.c       awsSign(): SigV4 headers / presigned URLs / database tokens,
  *                    resolveRegion()
  *   rds.c            RdsAuth: cached RDS tokens (iam_rds_auth)
+ *   offthread.c      blocking work on a thread of its own, its result delivered to
+ *                    the environment's thread (not libuv's pool: see there why)
  *   log.c            setLogCallback(): the core's events, fanned out to every
  *                    environment that listens
  *
  * Rules: no static napi_value / napi_ref (worker_threads load the addon once per
- * environment); anything module-wide lives in the instance data. Threadpool code
- * (the async work's execute callback) never touches napi_env.
+ * environment); anything module-wide lives in the instance data. Code that runs off
+ * the environment's thread (execute callbacks) never touches napi_env.
  */
 #ifndef IAMCORE_NODE_ADDON_H
 #define IAMCORE_NODE_ADDON_H
@@ -182,5 +184,18 @@ napi_status iamnode_log_init(napi_env env, napi_value exports);
 
 /* The RdsAuth class. */
 napi_status iamnode_rds_init(napi_env env, napi_value exports);
+
+/* ------------------------------------------------------------ offthread.c */
+
+/* Runs on the job's own thread: no napi_env here. */
+typedef void (*iamnode_execute_fn)(void *data);
+/* The environment's thread with its env; or env NULL when the environment is gone
+ * (torn down worker): then free data and make no N-API call. */
+typedef void (*iamnode_complete_fn)(napi_env env, void *data);
+
+/* Run execute(data) on a new thread, then complete(env, data) once. On napi_ok
+ * complete will be called exactly once; on failure neither is called. */
+napi_status iamnode_run_off_thread(napi_env env, const char *name, iamnode_execute_fn execute,
+                                   iamnode_complete_fn complete, void *data);
 
 #endif /* IAMCORE_NODE_ADDON_H */

@@ -13,7 +13,7 @@
  *   peek()       -> generation of the valid cached token, 0 when none. Never blocks.
  *   current()    -> the cached token string, or null when none is valid. No I/O.
  *   fetch()      -> Promise<{token, generation}>: the blocking iam_auth_get_token
- *                   on the libuv threadpool; rejects with an IamcoreError.
+ *                   on a thread of its own (offthread.c); rejects with an IamcoreError.
  *   invalidate() -> drops the cached token.
  *
  * loadEnvironment(serviceName, userAgentExtra) reads a service's configuration
@@ -349,10 +349,9 @@ static napi_value authenticator_invalidate(napi_env env, napi_callback_info info
     return NULL;
 }
 
-/* ------------------------------------------------------------ fetch (threadpool) */
+/* ------------------------------------------------------------ fetch (off the main thread) */
 
 typedef struct fetch_work {
-    napi_async_work work;
     napi_deferred deferred;
     napi_ref self_ref;  /* keeps the JS object alive until complete              */
     void *handle;       /* its own reference to the iam_auth / iam_rds_auth       */
@@ -362,11 +361,10 @@ typedef struct fetch_work {
     iam_error err;      /* copied by value on the worker thread */
 } fetch_work;
 
-/* Threadpool thread: no napi_env here. */
-static void fetch_execute(napi_env env, void *data)
+/* The fetch's own thread (offthread.c): no napi_env here. */
+static void fetch_execute(void *data)
 {
     fetch_work *w = data;
-    (void)env;
     iam_error_clear(&w->err);
     w->status = w->ops->get_token(w->handle, &w->token, &w->err);
     if (w->status == IAM_OK && w->token == NULL) {
@@ -390,19 +388,26 @@ static napi_status fetch_result(napi_env env, const fetch_work *w, napi_value *o
     return napi_ok;
 }
 
-/* Main thread. Settles the promise in every case — never leaves it pending. */
-static void fetch_complete(napi_env env, napi_status status, void *data)
+static void fetch_free(fetch_work *w)
+{
+    iam_token_release(w->token);
+    w->ops->release(w->handle);
+    OPENSSL_cleanse(&w->err, sizeof w->err);
+    free(w);
+}
+
+/* Main thread. Settles the promise in every case — never leaves it pending. With
+ * env NULL (the environment is gone, its promises with it) it only frees. */
+static void fetch_complete(napi_env env, void *data)
 {
     fetch_work *w = data;
     napi_value value = NULL;
     napi_status st;
     int resolve = 0;
 
-    if (status != napi_ok) {
-        w->status = IAM_E_INTERNAL;
-        iam_error_clear(&w->err);
-        w->err.code = IAM_E_INTERNAL;
-        strcpy(w->err.message, "token fetch was cancelled");
+    if (env == NULL) {
+        fetch_free(w);
+        return;
     }
     if (w->status == IAM_OK) {
         st = fetch_result(env, w, &value);
@@ -435,17 +440,13 @@ static void fetch_complete(napi_env env, napi_status status, void *data)
         }
     }
 
-    iam_token_release(w->token);
-    w->ops->release(w->handle);
     if (w->self_ref != NULL) napi_delete_reference(env, w->self_ref);
-    napi_delete_async_work(env, w->work);
-    OPENSSL_cleanse(&w->err, sizeof w->err);
-    free(w);
+    fetch_free(w);
 }
 
 static napi_value authenticator_fetch(napi_env env, napi_callback_info info)
 {
-    napi_value self, promise, name;
+    napi_value self, promise;
     napi_status st;
     fetch_work *w;
     authenticator *a = unwrap_this(env, info, &self);
@@ -458,41 +459,25 @@ static napi_value authenticator_fetch(napi_env env, napi_callback_info info)
     w->ops = a->ops;
     w->handle = a->ops->retain(a->handle);
 
-    st = napi_create_string_utf8(env, "iamcore:fetch", NAPI_AUTO_LENGTH, &name);
-    if (st == napi_ok) st = napi_create_reference(env, self, 1, &w->self_ref);
-    if (st == napi_ok) {
-        st = napi_create_async_work(env, NULL, name, fetch_execute, fetch_complete, w, &w->work);
-    }
+    st = napi_create_reference(env, self, 1, &w->self_ref);
+    if (st == napi_ok) st = napi_create_promise(env, &w->deferred, &promise);
     if (st != napi_ok) {
         if (w->self_ref != NULL) napi_delete_reference(env, w->self_ref);
         w->ops->release(w->handle);
         free(w);
         return iamnode_throw_napi_failure(env, st);
     }
-    st = napi_create_promise(env, &w->deferred, &promise);
-    if (st != napi_ok) {
-        napi_delete_async_work(env, w->work);
-        napi_delete_reference(env, w->self_ref);
-        w->ops->release(w->handle);
-        free(w);
-        return iamnode_throw_napi_failure(env, st);
-    }
-    st = napi_queue_async_work(env, w->work);
+    st = iamnode_run_off_thread(env, "iamcore:fetch", fetch_execute, fetch_complete, w);
     if (st != napi_ok) {
         /* The promise exists: reject it rather than leave it pending. */
-        napi_value e = NULL;
         iam_error err;
         iam_error_clear(&err);
         err.code = IAM_E_INTERNAL;
-        strcpy(err.message, "could not queue the token fetch");
-        if (iamnode_error_from_iam(env, &err, &e) == napi_ok) {
-            napi_reject_deferred(env, w->deferred, e);
-        }
-        napi_delete_async_work(env, w->work);
+        strcpy(err.message, "could not start the token fetch");
+        iamnode_reject_iam(env, w->deferred, &err);
         napi_delete_reference(env, w->self_ref);
         w->ops->release(w->handle);
         free(w);
-        if (e == NULL) return iamnode_throw_napi_failure(env, st);
     }
     return promise;
 }

@@ -6,14 +6,14 @@
  *       named profile (profile undefined: AWS_PROFILE, else "default"). No I/O.
  *   resolveCredentials(provider?) -> Promise<{ accessKeyId, secretAccessKey,
  *       sessionToken?, expiration? (epoch seconds), source }>
- *       iam_aws_provider_get on the libuv threadpool.
+ *       iam_aws_provider_get on a thread of its own (offthread.c).
  *   invalidateCredentials(provider?)  forget the provider's cached credentials.
  *
  * `provider` undefined/null everywhere means this environment's default chain: an
  * iam_aws_provider created at its first use and kept in the instance data, so
  * each worker_thread has its own (and its own cache). The provider is
- * thread-safe; every async work item holds its own reference, so a worker that
- * goes away mid-fetch cannot free it under the threadpool.
+ * thread-safe; every resolution in flight holds its own reference, so a worker
+ * that goes away mid-fetch cannot free it under that thread.
  *
  * Credentials read from JS (iamnode_aws_creds) are owned copies, zeroed on clear.
  */
@@ -183,7 +183,6 @@ iam_aws_provider *iamnode_aws_provider_get(napi_env env, napi_value value)
 /* ------------------------------------------------------------ resolveCredentials */
 
 typedef struct resolve_work {
-    napi_async_work work;
     napi_deferred deferred;
     iam_aws_provider *provider;
     iam_aws_creds *creds; /* result on success */
@@ -191,11 +190,10 @@ typedef struct resolve_work {
     iam_error err;
 } resolve_work;
 
-/* Threadpool thread: no napi_env here. */
-static void resolve_execute(napi_env env, void *data)
+/* The resolution's own thread (offthread.c): no napi_env here. */
+static void resolve_execute(void *data)
 {
     resolve_work *w = data;
-    (void)env;
     iam_error_clear(&w->err);
     w->status = iam_aws_provider_get(w->provider, &w->creds, &w->err);
     if (w->status == IAM_OK && w->creds == NULL) {
@@ -230,30 +228,24 @@ static napi_status creds_result(napi_env env, const iam_aws_creds *creds, napi_v
     return napi_ok;
 }
 
-/* Main thread. Settles the promise in every case. */
-static void resolve_complete(napi_env env, napi_status status, void *data)
+/* Main thread. Settles the promise in every case; with env NULL (the environment
+ * is gone) it only frees. */
+static void resolve_complete(napi_env env, void *data)
 {
     resolve_work *w = data;
     napi_value value = NULL;
 
-    if (status != napi_ok && w->status == IAM_OK) {
-        w->status = IAM_E_INTERNAL;
-        iam_error_clear(&w->err);
-        w->err.code = IAM_E_INTERNAL;
-        snprintf(w->err.message, sizeof w->err.message, "credential resolution was cancelled");
-    }
-    if (w->status == IAM_OK) {
+    if (env != NULL && w->status == IAM_OK) {
         if (creds_result(env, w->creds, &value) == napi_ok) {
             napi_resolve_deferred(env, w->deferred, value);
         } else {
             iamnode_reject_napi_failure(env, w->deferred);
         }
-    } else {
+    } else if (env != NULL) {
         iamnode_reject_iam(env, w->deferred, &w->err);
     }
     iam_aws_creds_release(w->creds);
     iam_aws_provider_free(w->provider);
-    napi_delete_async_work(env, w->work);
     OPENSSL_cleanse(&w->err, sizeof w->err);
     free(w);
 }
@@ -261,7 +253,7 @@ static void resolve_complete(napi_env env, napi_status status, void *data)
 static napi_value resolve_credentials(napi_env env, napi_callback_info info)
 {
     size_t argc = 1;
-    napi_value arg = NULL, promise, name;
+    napi_value arg = NULL, promise;
     resolve_work *w;
     napi_status st;
 
@@ -274,28 +266,20 @@ static napi_value resolve_credentials(napi_env env, napi_callback_info info)
         free(w);
         return NULL;
     }
-    st = napi_create_string_utf8(env, "iamcore:aws-credentials", NAPI_AUTO_LENGTH, &name);
-    if (st == napi_ok) {
-        st = napi_create_async_work(env, NULL, name, resolve_execute, resolve_complete, w,
-                                    &w->work);
-    }
-    if (st == napi_ok) {
-        st = napi_create_promise(env, &w->deferred, &promise);
-        if (st != napi_ok) napi_delete_async_work(env, w->work);
-    }
+    st = napi_create_promise(env, &w->deferred, &promise);
     if (st != napi_ok) {
         iam_aws_provider_free(w->provider);
         free(w);
         return iamnode_throw_napi_failure(env, st);
     }
-    st = napi_queue_async_work(env, w->work);
+    st = iamnode_run_off_thread(env, "iamcore:aws-credentials", resolve_execute,
+                                resolve_complete, w);
     if (st != napi_ok) {
         iam_error err;
         iam_error_clear(&err);
         err.code = IAM_E_INTERNAL;
-        snprintf(err.message, sizeof err.message, "could not queue the credential resolution");
+        snprintf(err.message, sizeof err.message, "could not start the credential resolution");
         iamnode_reject_iam(env, w->deferred, &err);
-        napi_delete_async_work(env, w->work);
         iam_aws_provider_free(w->provider);
         free(w);
     }

@@ -15,8 +15,8 @@
  *                  promise is already settled when returned
  *     provider     used when credentials is undefined: a CredentialProvider or
  *                  undefined (the environment's default chain). Getting the
- *                  credentials may block, so the whole operation runs on the
- *                  libuv threadpool.
+ *                  credentials may block, so the whole operation runs on a
+ *                  thread of its own (offthread.c).
  *   resolveRegion(region, profile, hostname) -> string   iam_aws_region_resolve,
  *     throws IAMCORE_CONFIG.
  *
@@ -37,7 +37,6 @@ typedef enum op_kind { OP_HEADERS, OP_PRESIGN, OP_RDS, OP_DSQL, OP_ELASTICACHE }
 
 typedef struct sign_op {
     op_kind kind;
-    napi_async_work work;
     napi_deferred deferred;
 
     /* headers / presign */
@@ -346,13 +345,12 @@ static napi_status read_op(napi_env env, napi_value kind_value, napi_value obj, 
 /* ------------------------------------------------------------ signing */
 
 /* Any thread: no napi_env here. */
-static void op_execute(napi_env env, void *data)
+static void op_execute(void *data)
 {
     sign_op *op = data;
     iam_aws_creds *owned = NULL;
     iam_aws_credentials view;
     iam_error *err = &op->err;
-    (void)env;
 
     iam_error_clear(err);
     if (op->provider != NULL) {
@@ -452,18 +450,17 @@ static void op_settle(napi_env env, sign_op *op)
     } else {
         iamnode_reject_iam(env, op->deferred, &op->err);
     }
-    if (op->work != NULL) napi_delete_async_work(env, op->work);
     op_free(op);
 }
 
-static void op_complete(napi_env env, napi_status status, void *data)
+/* After op_execute on its own thread (offthread.c); env NULL: the environment is
+ * gone, only free. */
+static void op_complete(napi_env env, void *data)
 {
     sign_op *op = data;
-    if (status != napi_ok && op->status == IAM_OK) {
-        op->status = IAM_E_INTERNAL;
-        iam_error_clear(&op->err);
-        op->err.code = IAM_E_INTERNAL;
-        snprintf(op->err.message, sizeof op->err.message, "signing was cancelled");
+    if (env == NULL) {
+        op_free(op);
+        return;
     }
     op_settle(env, op);
 }
@@ -472,7 +469,7 @@ static void op_complete(napi_env env, napi_status status, void *data)
 static napi_value aws_sign(napi_env env, napi_callback_info info)
 {
     size_t argc = 4;
-    napi_value argv[4] = {NULL, NULL, NULL, NULL}, promise, name;
+    napi_value argv[4] = {NULL, NULL, NULL, NULL}, promise;
     napi_valuetype ctype = napi_undefined;
     sign_op *op;
     napi_status st;
@@ -505,24 +502,18 @@ static napi_value aws_sign(napi_env env, napi_callback_info info)
 
     if (op->provider == NULL) {
         /* Explicit credentials: no I/O, sign now. */
-        op_execute(env, op);
+        op_execute(op);
         op_settle(env, op);
         return promise;
     }
-    st = napi_create_string_utf8(env, "iamcore:aws-sign", NAPI_AUTO_LENGTH, &name);
-    if (st == napi_ok) {
-        st = napi_create_async_work(env, NULL, name, op_execute, op_complete, op, &op->work);
-    }
-    if (st == napi_ok) {
-        st = napi_queue_async_work(env, op->work);
-    }
+    /* The provider may have to fetch credentials: off the main thread. */
+    st = iamnode_run_off_thread(env, "iamcore:aws-sign", op_execute, op_complete, op);
     if (st != napi_ok) {
         iam_error err;
         iam_error_clear(&err);
         err.code = IAM_E_INTERNAL;
-        snprintf(err.message, sizeof err.message, "could not queue the signing work");
+        snprintf(err.message, sizeof err.message, "could not start the signing work");
         iamnode_reject_iam(env, op->deferred, &err);
-        if (op->work != NULL) napi_delete_async_work(env, op->work);
         op_free(op);
     }
     return promise;

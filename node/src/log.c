@@ -8,7 +8,7 @@
  *
  * The core's hook is process-wide; every environment (main thread, each worker)
  * that wants events is a target in one list, and the hook fans each event out to
- * all of them. Events arrive on threadpool or background refresh threads: the hook
+ * all of them. Events arrive on fetch or background refresh threads: the hook
  * copies the event once (reference counted) and queues it on each target's
  * threadsafe function, non-blocking; the function is unref'd, so a target never
  * keeps its event loop alive. The core's hook is set while the list is not empty.

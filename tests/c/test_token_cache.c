@@ -197,6 +197,7 @@ typedef struct caller {
 static void *call(void *p)
 {
     caller *k = p;
+    k->value[0] = '\0';
     pthread_barrier_wait(k->start);
     iam_cache_item *t = NULL;
     iam_error err;
@@ -253,6 +254,47 @@ static void failed_first_fetch_releases_every_waiter(void)
     iam_token_cache_destroy(&c);
 }
 
+typedef struct invalidator {
+    iam_token_cache *c;
+    atomic_int stop;
+} invalidator;
+
+static void *invalidate_loop(void *p)
+{
+    invalidator *v = p;
+    while (!atomic_load(&v->stop))
+        iam_token_cache_invalidate(v->c);
+    return NULL;
+}
+
+/* A waiter that wakes after its fetch's token was already dropped fetches
+ * anew: it never gets "success" without a token. */
+static void waiters_woken_after_an_invalidate_fetch_again(void)
+{
+    int empty = 0, failed = 0;
+    for (int round = 0; round < 20; round++) {
+        iam_token_cache c;
+        script s = {.lifetime = 3600, .delay_ms = 20};
+        setup(&c, &s);
+        invalidator v = {.c = &c};
+        atomic_init(&v.stop, 0);
+        pthread_t t;
+        pthread_create(&t, NULL, invalidate_loop, &v);
+        caller k[40];
+        run_callers(&c, k, 40);
+        atomic_store(&v.stop, 1);
+        pthread_join(t, NULL);
+        for (int i = 0; i < 40; i++) {
+            failed += k[i].status != IAM_OK;
+            empty += k[i].status == IAM_OK && k[i].value[0] == '\0';
+        }
+        wait_calls(&c, &s, 1);
+        iam_token_cache_destroy(&c);
+    }
+    CHECK_EQ_INT(failed, 0);
+    CHECK_EQ_INT(empty, 0);
+}
+
 int main(void)
 {
     RUN(caches_a_valid_token);
@@ -263,5 +305,6 @@ int main(void)
     RUN(peek_reports_generation_and_freshness);
     RUN(hundred_callers_share_one_fetch);
     RUN(failed_first_fetch_releases_every_waiter);
+    RUN(waiters_woken_after_an_invalidate_fetch_again);
     return CHECK_DONE();
 }

@@ -463,7 +463,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         form: dict[str, str] = {}
         entry = {"method": self.command, "path": url.path, "query": url.query, "headers": headers,
                  "body": text, "form": form, "time": time.time(), "scheme": self.server.scheme,
-                 "endpoint": endpoint}
+                 "endpoint": endpoint, "client_port": self.client_address[1]}
         if body_json:
             try:
                 entry["json"] = json.loads(text) if text.strip() else None

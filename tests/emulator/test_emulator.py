@@ -473,3 +473,22 @@ def test_port_in_use_fails_cleanly():
                               capture_output=True, text=True, timeout=10)
     assert done.returncode == 1 and done.stdout == ""
     assert "Address already in use" in done.stderr
+
+
+def test_client_port_tells_connections_apart(emu):
+    form = urllib.parse.urlencode({"grant_type": APIKEY_GRANT, "apikey": "test-key-1",
+                                   "response_type": "cloud_iam"})
+    headers = {"Content-Type": FORM}
+    host, port = urllib.parse.urlsplit(emu["http"]).netloc.split(":")
+    kept = http.client.HTTPConnection(host, int(port), timeout=5)
+    for _ in range(2):  # two requests over one kept-alive connection
+        kept.request("POST", "/identity/token", form, headers)
+        assert kept.getresponse().read()
+    other = http.client.HTTPConnection(host, int(port), timeout=5)
+    other.request("POST", "/identity/token", form, headers)
+    assert other.getresponse().read()
+    first, second, third = control(emu, "requests")["requests"]
+    assert first["client_port"] == second["client_port"] == kept.sock.getsockname()[1]
+    assert third["client_port"] == other.sock.getsockname()[1] != first["client_port"]
+    kept.close()
+    other.close()
