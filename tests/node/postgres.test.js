@@ -56,6 +56,13 @@ async function newRole(t, method = 'scram-sha-256') {
   await admin.query(`CREATE ROLE ${id} LOGIN`);
   if (method === 'password') await admin.query(`GRANT ${admin.escapeIdentifier(server.iamGroup)} TO ${id}`);
   t.after(async () => {
+    // Let the test's clients end their sessions first: a session terminated while its
+    // client is still closing makes that client report an error after the test.
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [name]);
+      if (rows[0].n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [name]);
     await admin.query(`DROP ROLE ${id}`);
   });
