@@ -142,11 +142,6 @@ static int fetch(iam_auth *a, char *copy, size_t cap)
     return st;
 }
 
-static void token_settings(const char *json)
-{
-    free(control("token-settings", json));
-}
-
 /* ---- formatting */
 
 static void format_quotes_and_truncates(void)

@@ -11,11 +11,11 @@ As a pytest plugin (tests/python/conftest.py registers it) it collects, for the
 whole run: what every test printed on stdout/stderr and logged (pytest's captured
 sections, passing tests included, and what tests read through capsys/capfd), the
 records of the "iamcore" logger at whatever level the tests set, the text, repr
-and fields of every iamcore.Error created, the stderr of every subprocess the
-tests run (their stdout is the program's product: a token printed by
-``iamcore token`` is what it is for), and the reports of failed tests (for the
-emulator's secrets only: a test's source code holds its own constants). At the
-end of the session a finding fails the run.
+and fields of every iamcore.Error created, the stderr the tests collect from
+child processes (subprocess.run, Popen.communicate; stdout is the program's
+product: a token printed by ``iamcore token`` is what it is for), and the reports
+of failed tests (for the emulator's secrets only: a test's source code holds its
+own constants). At the end of the session a finding fails the run.
 
 As a program it scans files (the console output of the C and Node suites, the
 files the Node preload tests/node/secret-scan-preload.js writes):
@@ -208,10 +208,11 @@ class SecretScan:
         self.undo.append(lambda: setattr(subprocess.Popen, "communicate", communicate))
 
     def _wrap_capture(self):
-        import _pytest.capture as capture
+        import pytest
 
         scan = self
-        readouterr = capture.CaptureFixture.readouterr
+        fixture_class = pytest.CaptureFixture
+        readouterr = fixture_class.readouterr
 
         def readouterr_and_keep(fixture):
             result = readouterr(fixture)
@@ -219,8 +220,8 @@ class SecretScan:
             scan.keep("output read by the test (stderr)", result.err)
             return result
 
-        capture.CaptureFixture.readouterr = readouterr_and_keep
-        self.undo.append(lambda: setattr(capture.CaptureFixture, "readouterr", readouterr))
+        fixture_class.readouterr = readouterr_and_keep
+        self.undo.append(lambda: setattr(fixture_class, "readouterr", readouterr))
 
     def _wrap_errors(self):
         try:
