@@ -327,7 +327,7 @@ test('AWS tokens with explicit credentials', async () => {
   await t.rejects('the expired credentials', aws.generateDbAuthToken({ hostname: HOST, port: 5432, username: 'app', region, credentials: { ...credentials, expiration: new Date(946684800000) } }));
 });
 
-test('AWS credential sources: environment, profile, process, container, web identity', async () => {
+test('AWS credential sources: environment, profile, process, container, instance metadata, web identity', async () => {
   const region = 'eu-central-1';
   process.env.AWS_REGION = region;
   async function resolve(where) {
@@ -390,12 +390,19 @@ test('AWS credential sources: environment, profile, process, container, web iden
     await fails('the container\'s unparseable answer', 'IAMCORE_PARSE');
     set({ AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined, AWS_CONTAINER_AUTHORIZATION_TOKEN: undefined });
 
+    set({ AWS_EC2_METADATA_DISABLED: undefined, AWS_EC2_METADATA_SERVICE_ENDPOINT: emu.http });
+    await resolve('the instance\'s credentials'); // IMDSv2: the session token the emulator issues
+    set({ AWS_EC2_METADATA_DISABLED: 'true', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9' });
+
     set({ AWS_WEB_IDENTITY_TOKEN_FILE: write('web-token', S['web identity token']), AWS_ROLE_ARN: ROLE_ARN, AWS_ENDPOINT_URL_STS: emu.http });
     await resolve('the web identity credentials');
     await emu.enqueue({ endpoint: 'sts', status: 400, error: { Code: 'InvalidIdentityToken', Message: echo(S['web identity token']) } });
     await fails('the refused web identity', 'IAMCORE_AUTH');
   } finally {
-    set({ AWS_WEB_IDENTITY_TOKEN_FILE: undefined, AWS_ROLE_ARN: undefined, AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9', AWS_REGION: undefined });
+    set({
+      AWS_WEB_IDENTITY_TOKEN_FILE: undefined, AWS_ROLE_ARN: undefined, AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9', AWS_REGION: undefined,
+      AWS_EC2_METADATA_DISABLED: 'true', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
+    });
     aws.invalidateCredentials();
   }
 });

@@ -314,7 +314,7 @@ def test_environment_configuration(emulator, tmp_path, monkeypatch, transcript):
     t.object("the VCAP basic authenticator", iamcore.get_authenticator_from_environment("hygw"))
 
 
-def test_disabling_tls_verification_warns(emulator, monkeypatch):
+def test_disabling_tls_verification_warns(emulator, monkeypatch, assert_secret_free):
     """InsecureTLSWarning, pointing at the caller's line, from the constructors and
     from the environment; an error when the filters say so; none without the flag."""
     for make in (
@@ -326,7 +326,7 @@ def test_disabling_tls_verification_warns(emulator, monkeypatch):
         with pytest.warns(iamcore.InsecureTLSWarning, match="TLS certificate verification is disabled") as record:
             make()
         assert [w.filename for w in record] == [__file__]
-        assert APIKEY not in str(record[0].message)
+        assert_secret_free(str(record[0].message), APIKEY, where="the warning")
     monkeypatch.setenv("HYGS_APIKEY", APIKEY)
     monkeypatch.setenv("HYGS_AUTH_DISABLE_SSL", "true")
     with pytest.warns(iamcore.InsecureTLSWarning):
@@ -372,6 +372,7 @@ def test_aws_tokens_with_explicit_credentials(aws_hygiene, transcript):
 
 
 def test_aws_credential_sources(aws_hygiene, emulator, transcript):
+    """Environment, profile, credential_process, container, instance metadata, web identity."""
     t = transcript
     env = aws_hygiene
 
@@ -422,6 +423,11 @@ def test_aws_credential_sources(aws_hygiene, emulator, transcript):
     env.set(AWS_CONTAINER_CREDENTIALS_FULL_URI=None, AWS_CONTAINER_AUTHORIZATION_TOKEN=None)
 
     iamcore._native._reset_default_provider()
+    env.use_imds()
+    resolve("the instance's credentials")  # IMDSv2: the session token the emulator issues
+    env.set(AWS_EC2_METADATA_DISABLED="true")
+
+    iamcore._native._reset_default_provider()
     env.set(AWS_WEB_IDENTITY_TOKEN_FILE=env.file("web-token", WEB_TOKEN), AWS_ROLE_ARN=ROLE_ARN)
     resolve("the web identity credentials")
     emulator.enqueue({"endpoint": "sts", "status": 400,
@@ -440,36 +446,38 @@ def test_command_line(emulator, tmp_path, transcript):
     t.events_expected = False  # in other processes
 
     def run(args, **extra):
+        """(exit status, stdout): never the CompletedProcess, whose repr in a failed
+        assertion would show the token."""
         result = subprocess.run(command("python") + args, env=clean_env(tmp_path, **extra), cwd=str(tmp_path),
                                 stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
         t.add("the stderr of iamcore %s" % args[0], result.stderr)
         if result.returncode != 0:
             t.add("the stdout of a failed iamcore %s" % args[0], result.stdout)
-        return result
+        return result.returncode, result.stdout.strip()
 
-    ok = run(["token", "--apikey-env", "K", "--url", emulator.http], K=APIKEY)
-    assert ok.returncode == 0
-    t.obtained(ok.stdout.strip())
+    rds_args = ["rds-token", "--hostname", HOST, "--port", "5432", "--username", "app", "--region", "eu-central-1"]
+    status, token = run(["token", "--apikey-env", "K", "--url", emulator.http], K=APIKEY)
+    assert status == 0
+    t.obtained(token)
     emulator.enqueue({"status": 400, "error": {"errorCode": "BXNIM0415E", "errorMessage": echo(APIKEY)}})
-    assert run(["token", "--apikey-env", "K", "--url", emulator.http], K=APIKEY).returncode == 4
-    assert run(["token", "--apikey-env", "K", "--url", emulator.https], K=APIKEY).returncode == 7
-    assert run(["token", "--apikey-env", "K"], K='"%s"' % APIKEY).returncode == 3
-    rds = run(["rds-token", "--hostname", HOST, "--port", "5432", "--username", "app", "--region", "eu-central-1"],
-              AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=AWS_SECRET, AWS_SESSION_TOKEN=SESSION)
-    assert rds.returncode == 0
-    t.obtained(rds.stdout.strip())
-    assert run(["rds-token", "--hostname", HOST, "--port", "5432", "--username", "app", "--region", "eu-central-1"],
-               AWS_SECRET_ACCESS_KEY=AWS_SECRET).returncode == 3
+    assert run(["token", "--apikey-env", "K", "--url", emulator.http], K=APIKEY)[0] == 4
+    assert run(["token", "--apikey-env", "K", "--url", emulator.https], K=APIKEY)[0] == 7
+    assert run(["token", "--apikey-env", "K"], K='"%s"' % APIKEY)[0] == 3
+    status, rds_token = run(rds_args, AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=AWS_SECRET,
+                            AWS_SESSION_TOKEN=SESSION)
+    assert status == 0
+    t.obtained(rds_token)
+    assert run(rds_args, AWS_SECRET_ACCESS_KEY=AWS_SECRET)[0] == 3
 
 
-def test_the_check_sees_a_secret():
+def test_the_check_sees_a_secret(assert_secret_free):
     """The transcript's check fails on a secret, naming only where it is."""
     t = Transcript()
     t.add("a text", "before %s after" % APIKEY)
     with pytest.raises(AssertionError) as info:
         t.check()
     assert str(info.value) == "secret #0 appears in a text"
-    assert APIKEY not in str(info.value)
+    assert_secret_free(str(info.value), APIKEY, where="the check's message")
 
 
 def test_the_run_wide_scan_sees_every_shape():
