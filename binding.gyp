@@ -1,6 +1,7 @@
 {
   "variables": {
-    "iamcore_werror%": "0"
+    "iamcore_werror%": "0",
+    "iamcore_sanitize%": ""
   },
   "targets": [
     {
@@ -22,7 +23,12 @@
       "ldflags": ["-Wl,--version-script=<(module_root_dir)/node/src/exports.map"],
       "libraries": ["<!@(pkg-config --libs libcurl libcjson libcrypto)", "-lpthread", "-lm"],
       "conditions": [
-        ["iamcore_werror==1", { "cflags": ["-Werror"] }]
+        ["iamcore_werror==1", { "cflags": ["-Werror"] }],
+        ["iamcore_sanitize!=''", {
+          "cflags": ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=<(iamcore_sanitize)",
+                     "-fno-sanitize-recover=all"],
+          "ldflags": ["-fsanitize=<(iamcore_sanitize)"]
+        }]
       ]
     }
   ]

@@ -11,6 +11,7 @@ Package metadata lives in pyproject.toml.
 
 import glob
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -77,6 +78,15 @@ def native_extension():
     include_dirs, library_dirs, libraries, compile_args, link_args = split_flags(
         pkg_config("--cflags"), pkg_config("--libs")
     )
+    optimize = ["-O2"]
+    sanitize = os.environ.get("IAMCORE_SANITIZE", "").strip()
+    if sanitize:
+        # A test build under sanitizers (scripts/test-asan.sh), e.g. "address,undefined".
+        if not re.fullmatch(r"[a-z]+(,[a-z]+)*", sanitize):
+            fail("IAMCORE_SANITIZE must be a list of sanitizer names, e.g. address,undefined")
+        optimize = ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=" + sanitize,
+                    "-fno-sanitize-recover=all"]
+        link_args.append("-fsanitize=" + sanitize)
     return Extension(
         "iamcore._native",
         sources=sources,
@@ -84,7 +94,8 @@ def native_extension():
         library_dirs=library_dirs,
         libraries=libraries + ["pthread", "m"],
         extra_compile_args=compile_args
-        + ["-std=c11", "-Wall", "-Wextra", "-O2", "-fvisibility=hidden"],
+        + ["-std=c11", "-Wall", "-Wextra", "-fvisibility=hidden"]
+        + optimize,
         extra_link_args=link_args,
         depends=[rel(p) for p in glob.glob(os.path.join(HERE, "csrc", "include", "*.h"))]
         + [rel(p) for p in glob.glob(os.path.join(HERE, "csrc", "*.h"))]

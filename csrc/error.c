@@ -2,6 +2,7 @@
 /* POSIX functions (clock_gettime, strncasecmp, …) under -std=c11. */
 #define _GNU_SOURCE
 #include "error.h"
+#include "secret.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,6 +59,7 @@ static void redact_field(char *field, size_t cap, const char *secret, size_t sle
 {
     static const char mark[] = "[redacted]";
     const size_t mlen = sizeof mark - 1;
+    const size_t before = strlen(field);
     char *from = field, *hit;
     while ((hit = strstr(from, secret)) != NULL) {
         size_t tail = strlen(hit + slen);
@@ -67,13 +69,18 @@ static void redact_field(char *field, size_t cap, const char *secret, size_t sle
             tail = cap > pos + mlen + 1 ? cap - pos - mlen - 1 : 0;
         if (pos + mlen + 1 > cap) {
             field[pos] = '\0';
-            return;
+            break;
         }
         memmove(hit + mlen, hit + slen, tail);
         memcpy(hit, mark, mlen);
         hit[mlen + tail] = '\0';
         from = hit + mlen; /* the mark itself may contain the secret */
     }
+    /* A shorter text leaves the end of the old one, with a piece of the secret,
+     * behind its new terminator. */
+    const size_t after = strlen(field);
+    if (after < before)
+        iam_wipe(field + after, before - after);
 }
 
 void iam_error_redact(iam_error *err, const char *secret)

@@ -343,14 +343,46 @@ static int set_common_options(iam_http *h, attempt *a)
     return rc == CURLE_OK ? 0 : -1;
 }
 
+/* libcurl's message for a failed transfer, with the user:password of any URL it
+ * quotes replaced: a malformed proxy URL (the option, or HTTPS_PROXY) is quoted
+ * whole, credentials included. */
+static void curl_reason(char *out, size_t cap, CURLcode rc, const char *errbuf)
+{
+    static const char mark[] = "[redacted]";
+    const char *in = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    size_t n = 0;
+    while (*in && n + 1 < cap) {
+        const char *at = NULL, *end = in + 3;
+        if (strncmp(in, "://", 3) == 0) {
+            /* The authority ends at a path, a quote or white space; userinfo at its last '@'. */
+            for (; *end && !strchr("/?#'\"<> \t\r\n", *end); end++)
+                if (*end == '@')
+                    at = end;
+        }
+        if (!at) {
+            out[n++] = *in++;
+            continue;
+        }
+        int w = snprintf(out + n, cap - n, "://%s", mark);
+        n = w < 0 || (size_t)w >= cap - n ? cap - 1 : n + (size_t)w;
+        in = at;
+    }
+    out[n] = '\0';
+}
+
 static int describe_curl_error(iam_error *err, CURLcode rc, const char *errbuf, const char *url)
 {
-    const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    char why[CURL_ERROR_SIZE + 16];
+    int status;
+    curl_reason(why, sizeof why, rc, errbuf);
     if (rc == CURLE_OPERATION_TIMEDOUT)
-        return iam_error_set(err, IAM_E_TIMEOUT, "request to %s timed out: %s", url, why);
-    if (is_tls_error(rc))
-        return iam_error_set(err, IAM_E_TLS, "TLS failure talking to %s: %s", url, why);
-    return iam_error_set(err, IAM_E_TRANSPORT, "request to %s failed: %s", url, why);
+        status = iam_error_set(err, IAM_E_TIMEOUT, "request to %s timed out: %s", url, why);
+    else if (is_tls_error(rc))
+        status = iam_error_set(err, IAM_E_TLS, "TLS failure talking to %s: %s", url, why);
+    else
+        status = iam_error_set(err, IAM_E_TRANSPORT, "request to %s failed: %s", url, why);
+    iam_wipe(why, sizeof why);
+    return status;
 }
 
 /* Header lines may carry credentials (Basic auth): zero them before freeing. */
@@ -390,8 +422,9 @@ static void log_retry(const char *url, int attempt_no, CURLcode rc, long status,
     else if (rc == CURLE_OK)
         snprintf(reason, sizeof reason, "HTTP %ld", status);
     else
-        snprintf(reason, sizeof reason, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        curl_reason(reason, sizeof reason, rc, errbuf);
     iam_log_retry(url, attempt_no + 1, rc == CURLE_OK ? status : 0, reason, wait_ms);
+    iam_wipe(reason, sizeof reason);
 }
 
 int iam_http_post(iam_http *h, const char *url, const char *const *header_lines,
@@ -508,6 +541,7 @@ int iam_http_request(iam_http *h, const char *method, const char *url,
             log_retry(url, attempt_no, rc, resp->status, a.retry_after_s, errbuf, wait_ms);
         sleep_ms(wait_ms);
     }
+    iam_wipe(errbuf, sizeof errbuf); /* libcurl may have quoted a proxy URL with its password */
     if (iam_log_on())
         iam_log_http_done(url, status == IAM_OK ? resp->status : 0, attempts);
 

@@ -94,6 +94,18 @@ Object.defineProperty(IamcoreError.prototype, 'name', {
 addon.setErrorClass(IamcoreError);
 
 const USER_AGENT_EXTRA = `node/${process.version}`;
+
+// Once per process, as Node's own NODE_TLS_REJECT_UNAUTHORIZED=0 warning.
+let insecureTlsWarned = false;
+function warnInsecureTls(name) {
+  if (insecureTlsWarned) return;
+  insecureTlsWarned = true;
+  process.emitWarning(
+    `${name}: TLS certificate verification is disabled (disableSslVerification): the token ` +
+      'service is not authenticated, and anyone on the network path can read the credentials and tokens',
+    { type: 'InsecureTLSWarning', code: 'IAMCORE_INSECURE_TLS' },
+  );
+}
 const RESOLVED = Promise.resolve();
 
 const COMMON_OPTIONS = [
@@ -207,6 +219,7 @@ class TokenAuthenticator {
       // From the environment: the addon built the core object already.
       this.#native = new addon.Authenticator(type, prepared.handle, this.#state);
       this.#public = Object.freeze({ ...prepared.options });
+      if (this.#public.disableSslVerification === true) warnInsecureTls(this.constructor.name);
       return;
     }
     rejectUnknownOptions(options, names, new.target.name);
@@ -225,6 +238,7 @@ class TokenAuthenticator {
     // IamcoreError with code IAMCORE_CONFIG. The options object is dropped here.
     this.#native = new addon.Authenticator(type, nativeOptions, this.#state);
     this.#public = Object.freeze(shown);
+    if (shown.disableSslVerification === true) warnInsecureTls(this.constructor.name);
   }
 
   /**

@@ -69,6 +69,7 @@ from ._errors import (
     AuthenticationError,
     ConfigError,
     Error,
+    InsecureTLSWarning,
     ParseError,
     TimeoutError,
     TLSError,
@@ -115,6 +116,7 @@ __all__ = [
     "TLSError",
     "ParseError",
     "TokenFileError",
+    "InsecureTLSWarning",
     "__version__",
 ]
 

@@ -30,6 +30,7 @@ __all__ = [
     "TLSError",
     "ParseError",
     "TokenFileError",
+    "InsecureTLSWarning",
 ]
 
 
@@ -143,8 +144,19 @@ class TokenFileError(Error):
     default_code = "token_file"
 
 
+class InsecureTLSWarning(UserWarning):
+    """Issued when an authenticator is created with TLS certificate verification
+    disabled (``disable_ssl_verification=True``, or ``AUTH_DISABLE_SSL=true`` in
+    its environment configuration): the token service is then not authenticated,
+    and whoever is on the network path can read the credentials sent to it and
+    the tokens it returns. For test set-ups only; ``ca_file`` trusts a private CA.
+    Shown once per place in the code by Python's default warning filters;
+    ``warnings.simplefilter("error", iamcore.InsecureTLSWarning)`` makes it an
+    error."""
+
+
 # Shown as iamcore.<Name> in tracebacks and found there by pickle.
 for _cls in (Error, ConfigError, AuthenticationError, TransportError, TimeoutError,
-             TLSError, ParseError, TokenFileError):
+             TLSError, ParseError, TokenFileError, InsecureTLSWarning):
     _cls.__module__ = "iamcore"
 del _cls

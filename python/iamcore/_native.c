@@ -44,6 +44,7 @@
 #define N_STATUS 10
 static PyObject *error_class[N_STATUS];
 static PyObject *error_base; /* iamcore.Error */
+static PyObject *insecure_tls_warning; /* iamcore.InsecureTLSWarning */
 
 static PyObject *str_headers;       /* "headers"       */
 static PyObject *str_authorization; /* "Authorization" */
@@ -603,6 +604,18 @@ static int attach(AuthObject *self, iam_auth_type type, const iam_config *cfg,
             iampy_raise_error(&err);
         return -1;
     }
+    /* Here, not in Python: the environment's AUTH_DISABLE_SSL reaches this too. With
+     * the warning made an error, the object is left unset. */
+    if (cfg->disable_ssl_verification &&
+        PyErr_WarnFormat(insecure_tls_warning, 2, /* the caller of iamcore */
+                         "%s: TLS certificate verification is disabled: the token service is "
+                         "not authenticated, and anyone on the network path can read the "
+                         "credentials and tokens",
+                         Py_TYPE(self)->tp_name) < 0) {
+        iam_auth_free(auth);
+        Py_DECREF(display);
+        return -1;
+    }
     self->auth = auth;
     self->type = type;
     Py_XSETREF(self->display, display);
@@ -864,6 +877,10 @@ static int load_error_classes(void)
     if (base == NULL)
         goto fail;
     Py_XSETREF(error_base, base);
+    PyObject *warning = PyObject_GetAttrString(errors, "InsecureTLSWarning");
+    if (warning == NULL)
+        goto fail;
+    Py_XSETREF(insecure_tls_warning, warning);
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         PyObject *cls = PyObject_GetAttrString(errors, map[i].name);
         if (cls == NULL)

@@ -3,6 +3,9 @@
 #include "check.h"
 #include "emulator.h"
 #include "http.h"
+#include "iamcore_log.h"
+
+#include <stdlib.h>
 
 #include <time.h>
 
@@ -120,6 +123,57 @@ static void a_huge_retry_after_ends_within_the_timeout(void)
     iam_http_free(h);
 }
 
+/* ---- a proxy URL's password never shows: libcurl quotes a malformed proxy URL
+ * whole in its message, which becomes the error and the retry event */
+
+#define PROXY_PASSWORD "proxy-pw-3Kq8Zt1Xv5"
+
+static char events[4096];
+
+static void keep_event(const iam_log_event *e, void *ctx)
+{
+    (void)ctx;
+    size_t n = strlen(events);
+    if (n < sizeof events - 1)
+        iam_log_format(e, events + n, sizeof events - n);
+}
+
+static void proxy_fails(const char *proxy, const char *where)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s/identity/token", http_url);
+    iam_http_options o = {.timeout_ms = 5000, .connect_timeout_ms = 2000, .max_retries = 1,
+                          .max_response_bytes = 1 << 20, .user_agent = "iamcore-test",
+                          .proxy = proxy};
+    iam_http *h = NULL;
+    iam_error err;
+    CHECK_EQ_INT(iam_http_new(&h, &o, &err), IAM_OK);
+    iam_http_response resp;
+    events[0] = '\0';
+    CHECK(iam_http_request(h, "POST", url, NULL, 0, "a=b", 3, &resp, &err) != IAM_OK);
+    if (strstr(err.message, PROXY_PASSWORD) || strstr(events, PROXY_PASSWORD))
+        fprintf(stderr, "  the proxy password shows (%s)\n", where);
+    CHECK(strstr(err.message, PROXY_PASSWORD) == NULL);
+    CHECK(strstr(events, PROXY_PASSWORD) == NULL);
+    CHECK(strstr(err.message, "proxy") != NULL); /* still says what failed */
+    iam_http_free(h);
+}
+
+static void a_proxy_password_never_shows(void)
+{
+    iam_set_log_hook(keep_event, NULL);
+    proxy_fails("http://user:" PROXY_PASSWORD "@127.0.0.1:9\n", "the option");
+    proxy_fails("http://user:" PROXY_PASSWORD "@with@at:9\t", "the option, '@' in the password");
+    setenv("HTTP_PROXY", "http://user:" PROXY_PASSWORD "@127.0.0.1:9\n", 1);
+    setenv("http_proxy", "http://user:" PROXY_PASSWORD "@127.0.0.1:9\n", 1);
+    unsetenv("NO_PROXY");
+    unsetenv("no_proxy");
+    proxy_fails(NULL, "the environment");
+    unsetenv("HTTP_PROXY");
+    unsetenv("http_proxy");
+    iam_set_log_hook(NULL, NULL);
+}
+
 int main(void)
 {
     http_url = getenv("IAMCORE_EMULATOR_HTTP");
@@ -131,6 +185,7 @@ int main(void)
     RUN(each_method_reaches_the_server);
     RUN(retry_after_is_read_and_capped);
     RUN(a_huge_retry_after_ends_within_the_timeout);
+    RUN(a_proxy_password_never_shows);
     curl_global_cleanup();
     return CHECK_DONE();
 }

@@ -20,6 +20,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import secrets
 import select
 import shlex
@@ -182,6 +183,71 @@ def check_response(r) -> dict:
         raise ValueError("truncate and stall exclude each other")
     check_endpoint(r.get("endpoint", "iam"))
     return copy.deepcopy(r)
+
+
+class SecretsLog:
+    """With IAMCORE_EMULATOR_SECRETS_LOG set to a file: every secret the emulator receives
+    or hands out (API keys, client secrets, refresh, CR, access, IMDS, container, web
+    identity and VPC identity tokens, AWS secret keys and session tokens) appended to it,
+    one JSON string a line, each once. The test runs read it to prove that none shows in
+    anything they print or log (tests/python/secret_scan.py). For tests only."""
+
+    FORM_FIELDS = ("apikey", "refresh_token", "cr_token", "access_token", "password",
+                   "client_secret", "WebIdentityToken")
+    HEADERS = ("x-aws-ec2-metadata-token", "x-amz-security-token")
+    ANSWER_KEYS = ("access_token", "refresh_token", "SecretAccessKey", "Token", "SessionToken")
+    XML_ELEMENT = re.compile(r"<(?:SecretAccessKey|SessionToken)>([^<]+)</")
+    MIN_LENGTH = 8  # shorter values are no real secret, and too common to look for
+
+    def __init__(self, path):
+        self.path = path
+        self.seen: set[str] = set()
+        self.lock = threading.Lock()
+
+    def add(self, *values):
+        if not self.path:
+            return
+        new = [v for v in values if isinstance(v, str) and len(v) >= self.MIN_LENGTH
+               and v != "not_supported"]
+        with self.lock:
+            new = [v for v in dict.fromkeys(new) if v not in self.seen]
+            if not new:
+                return
+            self.seen.update(new)
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write("".join(json.dumps(v) + "\n" for v in new))
+
+    def received(self, headers: dict, form: dict):
+        values = [form.get(name) for name in self.FORM_FIELDS]
+        values += [headers.get(name) for name in self.HEADERS]
+        auth = headers.get("authorization", "")
+        scheme, _, rest = auth.partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                values.append(base64.b64decode(rest).decode("utf-8").partition(":")[2])
+            except ValueError:
+                pass
+        elif scheme.lower() == "bearer":
+            values.append(rest)
+        elif not auth.startswith("AWS4-"):
+            values.append(auth)  # the container endpoint's token, sent as is
+        self.add(*values)
+
+    def answered(self, path: str, body: bytes):
+        text = body.decode("utf-8", "replace")
+        if path == aws_endpoints.IMDS_TOKEN_PATH:
+            return self.add(text)
+        values = self.XML_ELEMENT.findall(text)
+        try:
+            answer = json.loads(text)
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict):
+            values += [answer.get(key) for key in self.ANSWER_KEYS]
+        self.add(*values)
+
+
+SECRETS_LOG = SecretsLog(os.environ.get("IAMCORE_EMULATOR_SECRETS_LOG"))
 
 
 class State:
@@ -400,6 +466,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         queued = queued or {}
         truncate, stall = bool(queued.get("truncate")), bool(queued.get("stall"))
         body += b" " * queued.get("pad_bytes", 0)  # white space after JSON keeps it valid
+        path = urlsplit(self.path).path
+        if not path.startswith(CONTROL_PREFIX):
+            SECRETS_LOG.answered(path, body)
         merged = {"content-type": ("Content-Type", "application/json")}
         for name, value in headers.items():  # later names win, case-insensitively
             merged[name.lower()] = (name, str(value))
@@ -472,6 +541,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             for name, value in parse_qsl(text, keep_blank_values=True):
                 form.setdefault(name, value)  # a repeated field keeps its first value
+        SECRETS_LOG.received(headers, form)
         # Recorded before any delay or hang, so a test can see that the request arrived.
         n, queued, settings = self.server.emulator.state.record(entry, take)
         return n, queued, settings, form

@@ -18,10 +18,15 @@ from pathlib import Path
 
 import pytest
 
+import secret_scan
+
 ROOT = Path(__file__).resolve().parents[2]
 EMULATOR = ROOT / "tests" / "emulator" / "iam_emulator.py"
 
-if glob.glob(str(ROOT / "python" / "iamcore" / "_native*.so")):
+if os.environ.get("IAMCORE_TEST_PACKAGE_DIR"):
+    # Another build of the package, e.g. the sanitizer build of scripts/test-asan.sh.
+    sys.path.insert(0, os.environ["IAMCORE_TEST_PACKAGE_DIR"])
+elif glob.glob(str(ROOT / "python" / "iamcore" / "_native*.so")):
     sys.path.insert(0, str(ROOT / "python"))
 
 # The emulator listens on loopback: never send its traffic through a proxy that
@@ -32,6 +37,11 @@ for _name in ("NO_PROXY", "no_proxy"):
 
 # Control-API calls bypass any proxy.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def pytest_configure(config):
+    # A test secret in anything the run prints or logs fails it (secret_scan.py).
+    config.pluginmanager.register(secret_scan.SecretScan(config), "iamcore-secret-scan")
 
 
 class Emulator:

@@ -252,10 +252,12 @@ class PostgresServer:
             raise StartError("%s failed (exit status %d):\n%s" % (what, status, _tail(self.log_file)))
 
     def _initdb(self):
-        # postgres answers --version before it checks that it is not root.
+        # postgres answers --version before it checks that it is not root. The same
+        # clean environment as the server's (no LD_PRELOAD of a sanitizer runtime).
         self.version = subprocess.run(
             [os.path.join(self.bindir, "postgres"), "--version"],
             capture_output=True, text=True, check=True, timeout=30,
+            env=self._child_options()["env"],
         ).stdout.strip()
         self._run("initdb", ["initdb", "-D", self.data_dir, "-U", SUPERUSER, "-A", "trust",
                              "-E", "UTF8", "--locale=C", "--no-sync"])

@@ -156,20 +156,21 @@ def test_signatures():
 def test_valid_configurations_construct_without_io(tmp_path):
     ca_file = tmp_path / "ca.pem"
     ca_file.write_text("")
-    iamcore.IAMAuthenticator(
-        "key",
-        url="https://iam.test.cloud.ibm.com",
-        client_id="bx",
-        client_secret="bx",
-        scope="ibm openid",
-        headers={"X-A": "1"},
-        disable_ssl_verification=True,
-        ca_file=str(ca_file),
-        proxy="http://proxy.invalid:3128",
-        timeout=1.5,
-        connect_timeout=0.5,
-        max_retries=0,
-    )
+    with pytest.warns(iamcore.InsecureTLSWarning):  # disable_ssl_verification
+        iamcore.IAMAuthenticator(
+            "key",
+            url="https://iam.test.cloud.ibm.com",
+            client_id="bx",
+            client_secret="bx",
+            scope="ibm openid",
+            headers={"X-A": "1"},
+            disable_ssl_verification=True,
+            ca_file=str(ca_file),
+            proxy="http://proxy.invalid:3128",
+            timeout=1.5,
+            connect_timeout=0.5,
+            max_retries=0,
+        )
     iamcore.ContainerAuthenticator(iam_profile_id="iam-Profile-1")
     iamcore.ContainerAuthenticator(iam_profile_crn="crn:v1:x", cr_token_filename="/nonexistent")
 

@@ -246,7 +246,9 @@ def test_disable_ssl_from_the_environment(env, emulator):
     with pytest.raises(iamcore.TLSError):
         iamcore.get_authenticator_from_environment(SVC).token()
     env.set(AUTH_DISABLE_SSL="True")
-    assert iamcore.get_authenticator_from_environment(SVC).token()
+    with pytest.warns(iamcore.InsecureTLSWarning):
+        auth = iamcore.get_authenticator_from_environment(SVC)
+    assert auth.token()
 
 
 def test_container_vpc_and_assume_tokens_from_the_environment(env, emulator, tmp_path):

@@ -23,7 +23,9 @@ def test_ca_file_is_trusted(emulator, iam):
 
 
 def test_verification_can_be_disabled(emulator, iam):
-    token = iam(url=emulator.https, disable_ssl_verification=True).token()
+    with pytest.warns(iamcore.InsecureTLSWarning):
+        auth = iam(url=emulator.https, disable_ssl_verification=True)
+    token = auth.token()
     assert token.count(".") == 2
     assert emulator.count() == 1
 
