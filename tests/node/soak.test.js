@@ -178,6 +178,9 @@ test('16 concurrent callers through refreshes and failures', { timeout: (soakSec
   assert.ok(successes >= seconds / (REFRESH_AFTER_S + GRACE_S + DELAY_S + 1) - 2, `${successes} refreshes`);
   assert.ok(shared.tokensSeen >= successes);
   if (seconds >= 25) assert.ok(bursts >= 1);
-  assert.ok(nativeGrowth < NATIVE_GROWTH_BOUND, `memory outside the JS heap grew by ${result.native_growth_kib} KiB`);
-  assert.ok(heapGrowth < HEAP_GROWTH_BOUND, `the JS heap in use grew by ${result.js_heap_growth_kib} KiB`);
+  // Under AddressSanitizer freed memory waits in its quarantine: memory says nothing there.
+  if (!process.env.IAMCORE_TEST_SANITIZER) {
+    assert.ok(nativeGrowth < NATIVE_GROWTH_BOUND, `memory outside the JS heap grew by ${result.native_growth_kib} KiB`);
+    assert.ok(heapGrowth < HEAP_GROWTH_BOUND, `the JS heap in use grew by ${result.js_heap_growth_kib} KiB`);
+  }
 });

@@ -180,4 +180,6 @@ def test_sixteen_threads_through_refreshes_and_failures(emulator, capsys):
     assert shared.tokens_seen >= successes  # every token issued was used
     if seconds >= 25:
         assert bursts >= 1
-    assert growth < RSS_GROWTH_BOUND, f"resident memory grew by {growth // 1024} KiB"
+    # Under AddressSanitizer freed memory waits in its quarantine: RSS says nothing there.
+    if not os.environ.get("IAMCORE_TEST_SANITIZER"):
+        assert growth < RSS_GROWTH_BOUND, f"resident memory grew by {growth // 1024} KiB"
