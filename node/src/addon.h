@@ -193,9 +193,15 @@ typedef void (*iamnode_execute_fn)(void *data);
  * (torn down worker): then free data and make no N-API call. */
 typedef void (*iamnode_complete_fn)(napi_env env, void *data);
 
+/* The environment's thread, while it is torn down and execute is still running:
+ * release the N-API references held in data (complete will then get env NULL). */
+typedef void (*iamnode_abandon_fn)(napi_env env, void *data);
+
 /* Run execute(data) on a new thread, then complete(env, data) once. On napi_ok
- * complete will be called exactly once; on failure neither is called. */
+ * complete will be called exactly once; on failure neither is called. abandon may
+ * be NULL. */
 napi_status iamnode_run_off_thread(napi_env env, const char *name, iamnode_execute_fn execute,
-                                   iamnode_complete_fn complete, void *data);
+                                   iamnode_complete_fn complete, iamnode_abandon_fn abandon,
+                                   void *data);
 
 #endif /* IAMCORE_NODE_ADDON_H */

@@ -444,6 +444,14 @@ static void fetch_complete(napi_env env, void *data)
     fetch_free(w);
 }
 
+/* The environment is torn down mid-fetch: drop the reference to the JS object. */
+static void fetch_abandon(napi_env env, void *data)
+{
+    fetch_work *w = data;
+    if (w->self_ref != NULL) napi_delete_reference(env, w->self_ref);
+    w->self_ref = NULL;
+}
+
 static napi_value authenticator_fetch(napi_env env, napi_callback_info info)
 {
     napi_value self, promise;
@@ -467,7 +475,7 @@ static napi_value authenticator_fetch(napi_env env, napi_callback_info info)
         free(w);
         return iamnode_throw_napi_failure(env, st);
     }
-    st = iamnode_run_off_thread(env, "iamcore:fetch", fetch_execute, fetch_complete, w);
+    st = iamnode_run_off_thread(env, "iamcore:fetch", fetch_execute, fetch_complete, fetch_abandon, w);
     if (st != napi_ok) {
         /* The promise exists: reject it rather than leave it pending. */
         iam_error err;

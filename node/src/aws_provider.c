@@ -273,7 +273,7 @@ static napi_value resolve_credentials(napi_env env, napi_callback_info info)
         return iamnode_throw_napi_failure(env, st);
     }
     st = iamnode_run_off_thread(env, "iamcore:aws-credentials", resolve_execute,
-                                resolve_complete, w);
+                                resolve_complete, NULL, w);
     if (st != napi_ok) {
         iam_error err;
         iam_error_clear(&err);

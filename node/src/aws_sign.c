@@ -507,7 +507,7 @@ static napi_value aws_sign(napi_env env, napi_callback_info info)
         return promise;
     }
     /* The provider may have to fetch credentials: off the main thread. */
-    st = iamnode_run_off_thread(env, "iamcore:aws-sign", op_execute, op_complete, op);
+    st = iamnode_run_off_thread(env, "iamcore:aws-sign", op_execute, op_complete, NULL, op);
     if (st != napi_ok) {
         iam_error err;
         iam_error_clear(&err);

@@ -24,11 +24,13 @@
 
 typedef struct job {
     pthread_mutex_t mu;
-    int closed; /* the finalizer ran: the thread-safe function is gone */
+    int closed;    /* the finalizer ran: the thread-safe function is gone */
+    int delivered; /* complete() was called from the queue (env or teardown) */
     atomic_int refs;
     napi_threadsafe_function tsfn;
     iamnode_execute_fn execute;
     iamnode_complete_fn complete;
+    iamnode_abandon_fn abandon;
     void *data;
 } job;
 
@@ -46,6 +48,7 @@ static void deliver(napi_env env, napi_value js_cb, void *context, void *item)
     job *j = context;
     (void)js_cb;
     (void)item;
+    j->delivered = 1;
     j->complete(env, j->data);
     job_release(j); /* the queued item's reference */
 }
@@ -53,11 +56,13 @@ static void deliver(napi_env env, napi_value js_cb, void *context, void *item)
 static void finalize(napi_env env, void *finalize_data, void *hint)
 {
     job *j = finalize_data;
-    (void)env;
     (void)hint;
     pthread_mutex_lock(&j->mu);
     j->closed = 1;
     pthread_mutex_unlock(&j->mu);
+    /* Torn down before the result came: the references in data belong to this
+     * environment and can only be deleted now (the thread frees the rest). */
+    if (!j->delivered && j->abandon != NULL && env != NULL) j->abandon(env, j->data);
     job_release(j);
 }
 
@@ -80,7 +85,8 @@ static void *job_thread(void *arg)
 }
 
 napi_status iamnode_run_off_thread(napi_env env, const char *name, iamnode_execute_fn execute,
-                                   iamnode_complete_fn complete, void *data)
+                                   iamnode_complete_fn complete, iamnode_abandon_fn abandon,
+                                   void *data)
 {
     napi_value resource_name;
     pthread_attr_t attr;
@@ -94,6 +100,7 @@ napi_status iamnode_run_off_thread(napi_env env, const char *name, iamnode_execu
     atomic_init(&j->refs, 2); /* the thread's and the finalizer's */
     j->execute = execute;
     j->complete = complete;
+    j->abandon = abandon;
     j->data = data;
     napi_status st = napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name);
     if (st == napi_ok) {
