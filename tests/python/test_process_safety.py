@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -68,17 +69,32 @@ def in_fork(fn, timeout=20.0):
     return report["value"]
 
 
+# Several tests end with a background refresh still in flight, and its request may reach the
+# emulator after the next test's reset. Each test therefore has an API key of its own and
+# counts only the requests that carry it.
+@pytest.fixture(autouse=True)
+def apikey():
+    global APIKEY
+    APIKEY = "process-safety-" + uuid.uuid4().hex
+    return APIKEY
+
+
+def own_requests(emulator):
+    """How many requests of this test's API key the emulator has received."""
+    return sum(1 for r in emulator.requests() if r["form"].get("apikey") == APIKEY)
+
+
 def https_auth(emulator, **options):
     options.setdefault("timeout", 10)
-    return iamcore.IAMAuthenticator("test-api-key", url=emulator.https,
+    return iamcore.IAMAuthenticator(APIKEY, url=emulator.https,
                                     ca_file=emulator.ca_file, **options)
 
 
 def wait_for_requests(emulator, n, timeout=3.0):
     deadline = time.monotonic() + timeout
-    while emulator.count() < n and time.monotonic() < deadline:
+    while own_requests(emulator) < n and time.monotonic() < deadline:
         time.sleep(0.02)
-    return emulator.count()
+    return own_requests(emulator)
 
 
 def token_until_new(auth, old, timeout=8.0):
@@ -97,7 +113,7 @@ def test_fork_child_keeps_the_cached_token_and_its_own_connection(emulator):
 
     def child():
         same = auth.token() == cached
-        no_request = emulator.count() == 1
+        no_request = own_requests(emulator) == 1
         auth.invalidate()
         fresh = auth.token()
         ports = [r["client_port"] for r in emulator.requests()]
@@ -157,7 +173,7 @@ def test_fork_while_the_first_fetch_is_in_flight(emulator):
         # The thread fetching in the parent is not in the child, nor will it wake anyone:
         # the child fetches for itself.
         token = auth.token()
-        return {"valid": jwt_exp(token) - time.time() > 10, "requests": emulator.count()}
+        return {"valid": jwt_exp(token) - time.time() > 10, "requests": own_requests(emulator)}
 
     result = in_fork(child)
     assert result["valid"] and result["requests"] == 2
@@ -238,9 +254,9 @@ def test_multiprocessing_fork_children_during_a_refresh(emulator):
     assert len(lives) == 4 and all(left > 10 for left in lives)
 
 
-def _spawned_process_target(url, ca_file, conn):
+def _spawned_process_target(apikey, url, ca_file, conn):
     # A spawned process starts from nothing: it makes its own authenticator.
-    auth = iamcore.IAMAuthenticator("test-api-key", url=url, ca_file=ca_file, timeout=10)
+    auth = iamcore.IAMAuthenticator(apikey, url=url, ca_file=ca_file, timeout=10)
     conn.send(jwt_exp(auth.token()) - time.time())
     conn.close()
 
@@ -259,7 +275,7 @@ def test_multiprocessing_spawn_children_during_a_refresh(emulator):
     for _ in range(2):
         parent_end, child_end = ctx.Pipe(duplex=False)
         p = ctx.Process(target=_spawned_process_target,
-                        args=(emulator.https, emulator.ca_file, child_end))
+                        args=(APIKEY, emulator.https, emulator.ca_file, child_end))
         p.start()
         pipes.append(parent_end)
         processes.append(p)
@@ -273,7 +289,7 @@ def test_multiprocessing_spawn_children_during_a_refresh(emulator):
     lives = [conn.recv() for conn in pipes if conn.poll(1)]
     # Tokens issued by the current settings: 100 s lifetime, issued 85 s ago.
     assert len(lives) == 2 and all(left > 10 for left in lives)
-    assert emulator.count() >= 4
+    assert own_requests(emulator) >= 4
 
 
 def run_python(code, env_extra, timeout=30):
@@ -291,14 +307,15 @@ CRASH_SIGNS = ("Fatal Python error", "Segmentation", "Traceback", "Sanitizer", "
 EXIT_DURING_FETCH = """
 import os, sys, threading, time, urllib.request, json
 import iamcore
-auth = iamcore.IAMAuthenticator("test-api-key", url=os.environ["EMU"], timeout=30)
+auth = iamcore.IAMAuthenticator(os.environ["KEY"], url=os.environ["EMU"], timeout=30)
 threading.Thread(target=auth.token, daemon=True).start()
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 deadline = time.monotonic() + 5
 while time.monotonic() < deadline:
     with opener.open(os.environ["EMU"] + "/_emulator/requests", timeout=5) as r:
-        if json.loads(r.read())["count"]:
-            break
+        seen = json.loads(r.read())["requests"]
+    if any(q["form"].get("apikey") == os.environ["KEY"] for q in seen):
+        break
     time.sleep(0.02)
 print("fetch in flight", flush=True)
 sys.exit(0)
@@ -307,11 +324,11 @@ sys.exit(0)
 
 def test_process_exit_with_a_fetch_in_flight(emulator):
     emulator.enqueue({"hang": True})  # the fetch never gets an answer
-    code, stderr, took = run_python(EXIT_DURING_FETCH, {"EMU": emulator.http})
+    code, stderr, took = run_python(EXIT_DURING_FETCH, {"EMU": emulator.http, "KEY": APIKEY})
     assert code == 0, stderr
     assert took < 10, "the exit waited for the fetch (its timeout is 30 s)"
     assert not any(sign in stderr for sign in CRASH_SIGNS), stderr
-    assert emulator.count() == 1
+    assert own_requests(emulator) == 1
 
 
 SHUTDOWN_DURING_REFRESH = """
@@ -319,7 +336,7 @@ import logging, os, sys, time
 import iamcore
 # Events on: the refresh thread calls into Python while the interpreter shuts down.
 logging.basicConfig(level=logging.DEBUG, stream=sys.stdout)
-auth = iamcore.IAMAuthenticator("test-api-key", url=os.environ["EMU"],
+auth = iamcore.IAMAuthenticator(os.environ["KEY"], url=os.environ["EMU"],
                                 ca_file=os.environ["CA"], timeout=30)
 auth.token()
 auth.token()  # due at once: a background refresh thread starts
@@ -338,7 +355,7 @@ def test_interpreter_shutdown_with_a_refresh_thread_alive(emulator, delay_ms):
         emulator.enqueue({"token": True}, {"token": True, "delay_ms": delay_ms})
         code, stderr, took = run_python(SHUTDOWN_DURING_REFRESH,
                                         {"EMU": emulator.https, "CA": emulator.ca_file,
-                                         "DROP": drop})
+                                         "DROP": drop, "KEY": APIKEY})
         assert code == 0, stderr
         assert took < 10
         assert not any(sign in stderr for sign in CRASH_SIGNS), stderr
