@@ -20,7 +20,8 @@
       ],
       "cflags_c": ["-std=c11", "-Wstrict-prototypes"],
       "ldflags": ["-Wl,--version-script=<(module_root_dir)/node/src/exports.map"],
-      "libraries": ["<!@(pkg-config --libs libcurl libcjson libcrypto)", "-lpthread", "-lm"],
+      # Not libcurl: the core loads it with dlopen on its first request (csrc/curl_lib.h).
+      "libraries": ["<!@(pkg-config --libs libcjson libcrypto)", "-lpthread", "-lm", "-ldl"],
       "conditions": [
         ["iamcore_werror==1", { "cflags": ["-Werror"] }]
       ]

@@ -20,6 +20,9 @@ from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PKG_CONFIG_PACKAGES = ("libcurl", "libcjson", "libcrypto")
+# Linked: all but libcurl, which the core loads with dlopen on its first request
+# (csrc/curl_lib.h), so that importing iamcore does not load its ~30 libraries.
+LINKED_PACKAGES = ("libcjson", "libcrypto")
 
 
 def fail(message):
@@ -27,8 +30,8 @@ def fail(message):
     sys.exit(1)
 
 
-def pkg_config(option):
-    command = [os.environ.get("PKG_CONFIG", "pkg-config"), option, *PKG_CONFIG_PACKAGES]
+def pkg_config(option, packages=PKG_CONFIG_PACKAGES):
+    command = [os.environ.get("PKG_CONFIG", "pkg-config"), option, *packages]
     try:
         result = subprocess.run(command, check=False, capture_output=True, text=True)
     except FileNotFoundError:
@@ -75,14 +78,14 @@ def native_extension():
     glue_sources = sorted(glob.glob(os.path.join(HERE, "python", "iamcore", "*.c")))
     sources = [rel(p) for p in core_sources + glue_sources]
     include_dirs, library_dirs, libraries, compile_args, link_args = split_flags(
-        pkg_config("--cflags"), pkg_config("--libs")
+        pkg_config("--cflags"), pkg_config("--libs", LINKED_PACKAGES)
     )
     return Extension(
         "iamcore._native",
         sources=sources,
         include_dirs=[os.path.join("csrc", "include")] + include_dirs,
         library_dirs=library_dirs,
-        libraries=libraries + ["pthread", "m"],
+        libraries=libraries + ["pthread", "m", "dl"],
         extra_compile_args=compile_args
         + ["-std=c11", "-Wall", "-Wextra", "-O2", "-fvisibility=hidden"],
         extra_link_args=link_args,

@@ -1,0 +1,43 @@
+"""libcurl is loaded by the first request, not by `import iamcore`: importing,
+constructing and signing AWS tokens map none of its libraries (start-up cost)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+PYTHON_DIR = str(Path(__file__).resolve().parents[2] / "python")
+
+SCRIPT = r"""
+import json, sys
+def mapped():
+    with open("/proc/self/maps") as f:
+        maps = f.read()
+    return {name: name in maps for name in ("libcurl", "libssl", "libnghttp2")}
+import iamcore
+seen = {"import": mapped()}
+auth = iamcore.IAMAuthenticator("test-api-key", url=sys.argv[1], timeout=10)
+seen["construct"] = mapped()
+creds = iamcore.aws.Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+assert iamcore.generate_db_auth_token("db.example.com", 5432, "u", "us-east-1", credentials=creds)
+seen["rds token"] = mapped()
+assert auth.token()
+seen["first token"] = mapped()
+print(json.dumps(seen))
+"""
+
+
+def test_libcurl_is_loaded_by_the_first_request(emulator):
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, emulator.http],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": PYTHON_DIR},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    seen = json.loads(out.stdout)
+    for step in ("import", "construct", "rds token"):
+        assert seen[step] == {"libcurl": False, "libssl": False, "libnghttp2": False}, step
+    assert seen["first token"] == {"libcurl": True, "libssl": True, "libnghttp2": True}
+    assert emulator.count() == 1
