@@ -2,7 +2,7 @@
  * signature, for header signing (Authorization) and query signing (presigned
  * URLs). Pure computation: no I/O, no global state. The secret key and every key
  * derived from it are zeroed before returning. */
-/* POSIX functions (gmtime_r, …) under -std=c11. */
+/* POSIX functions (strcasecmp, pthread_once, …) under -std=c11. */
 #define _GNU_SOURCE
 #include "sigv4.h"
 
@@ -172,14 +172,6 @@ static char *percent_decode(const char *s, size_t n, size_t *len)
     return d;
 }
 
-static void append_hex_lower(iam_buf *b, const unsigned char *bytes, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char h[2] = {HEX_LOWER[bytes[i] >> 4], HEX_LOWER[bytes[i] & 15]};
-        iam_buf_append(b, h, 2);
-    }
-}
-
 static void hex_lower(char *out, const unsigned char *bytes, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -219,14 +211,6 @@ static int digest2(EVP_MD_CTX *ctx, const void *a, size_t an, const void *b, siz
     return 0;
 }
 
-static int sha256(const void *data, size_t n, unsigned char out[32])
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int rc = ctx ? digest2(ctx, data ? data : "", n, NULL, 0, out) : -1;
-    EVP_MD_CTX_free(ctx);
-    return rc;
-}
-
 /* HMAC-SHA256 (RFC 2104) on the fetched digest: H(K^opad || H(K^ipad || msg)). */
 static int hmac_sha256(EVP_MD_CTX *ctx, const void *key, size_t key_len, const void *msg,
                        size_t msg_len, unsigned char out[32])
@@ -254,15 +238,22 @@ done:
 }
 
 /*
- * The signing key depends only on (secret, date, region, service): each thread
- * keeps the last one it derived, saving four HMACs on every signature of the
- * day. The entry holds the secret (to compare) and the key, both zeroed when
- * replaced and when the thread exits.
+ * Per-thread signing state. The signing key depends only on (secret, date,
+ * region, service): each thread keeps the last one it derived, saving four
+ * HMACs on every signature of the day, and the digest states after the key's
+ * inner and outer pad blocks, saving two more compressions per signature. The
+ * entry holds the secret (to compare) and the key; both, and the pad states,
+ * are zeroed when replaced and when the thread exits (OpenSSL clears a digest
+ * context when it frees it). `work` is the context every digest of the thread
+ * runs on, so signing allocates none.
  */
 typedef struct key_cache {
-    char scope[128];  /* date8 '/' region '/' service */
-    char *secret;     /* copy, NULL when empty */
+    char scope[8 + 1 + MAX_SCOPE_PART_LEN + 1 + MAX_SCOPE_PART_LEN + 1]; /* date8/region/service */
+    char *secret;      /* copy, NULL when nothing is cached */
     unsigned char key[32];
+    EVP_MD_CTX *work;
+    EVP_MD_CTX *ipad;  /* SHA-256 after (key ^ 0x36..) */
+    EVP_MD_CTX *opad;  /* SHA-256 after (key ^ 0x5c..) */
 } key_cache;
 
 static pthread_once_t key_cache_once = PTHREAD_ONCE_INIT;
@@ -274,12 +265,18 @@ static void key_cache_clear(key_cache *kc)
     iam_secret_free(kc->secret);
     kc->secret = NULL;
     iam_wipe(kc->key, sizeof kc->key);
+    EVP_MD_CTX_reset(kc->ipad); /* frees (and clears) the digest state; NULL is ignored */
+    EVP_MD_CTX_reset(kc->opad);
 }
 
 static void key_cache_destroy(void *p)
 {
-    key_cache_clear(p);
-    free(p);
+    key_cache *kc = p;
+    key_cache_clear(kc);
+    EVP_MD_CTX_free(kc->work);
+    EVP_MD_CTX_free(kc->ipad);
+    EVP_MD_CTX_free(kc->opad);
+    free(kc);
 }
 
 static void key_cache_init(void)
@@ -287,15 +284,23 @@ static void key_cache_init(void)
     key_cache_ok = pthread_key_create(&key_cache_key, key_cache_destroy) == 0;
 }
 
+/* This thread's entry with its three contexts, or NULL (out of memory). */
 static key_cache *thread_key_cache(void)
 {
     pthread_once(&key_cache_once, key_cache_init);
     if (!key_cache_ok)
         return NULL;
     key_cache *kc = pthread_getspecific(key_cache_key);
-    if (!kc && (kc = calloc(1, sizeof *kc)) != NULL && pthread_setspecific(key_cache_key, kc) != 0) {
-        free(kc);
-        kc = NULL;
+    if (kc)
+        return kc;
+    if (!(kc = calloc(1, sizeof *kc)))
+        return NULL;
+    kc->work = EVP_MD_CTX_new();
+    kc->ipad = EVP_MD_CTX_new();
+    kc->opad = EVP_MD_CTX_new();
+    if (!kc->work || !kc->ipad || !kc->opad || pthread_setspecific(key_cache_key, kc) != 0) {
+        key_cache_destroy(kc);
+        return NULL;
     }
     return kc;
 }
@@ -317,54 +322,143 @@ static int derive_key(EVP_MD_CTX *ctx, const char *secret, const char *date8, co
     return rc;
 }
 
-/* signature = hex(HMAC(kSigning, string_to_sign)) */
-static int compute_signature(const char *secret, const char *date8, const char *region,
-                             const char *service, const iam_buf *string_to_sign, char out[65])
+/* Absorb the key's pad blocks into kc->ipad and kc->opad. */
+static int load_pads(key_cache *kc)
 {
-    unsigned char k[32], sig[32];
-    char scope[128];
+    unsigned char pad[64];
+    const EVP_MD *md = sha256_md();
+    int ok = 1;
+    for (size_t i = 0; i < sizeof pad; i++)
+        pad[i] = (unsigned char)((i < sizeof kc->key ? kc->key[i] : 0) ^ 0x36);
+    ok = ok && EVP_DigestInit_ex2(kc->ipad, md, NULL) && EVP_DigestUpdate(kc->ipad, pad, sizeof pad);
+    for (size_t i = 0; i < sizeof pad; i++)
+        pad[i] = (unsigned char)((i < sizeof kc->key ? kc->key[i] : 0) ^ 0x5c);
+    ok = ok && EVP_DigestInit_ex2(kc->opad, md, NULL) && EVP_DigestUpdate(kc->opad, pad, sizeof pad);
+    iam_wipe(pad, sizeof pad);
+    return ok ? 0 : -1;
+}
+
+/* This thread's entry holding the signing key of (secret, scope), deriving it
+ * if needed; NULL when that fails. */
+static key_cache *signing_entry(const char *secret, const char *date8, const char *region,
+                                const char *service)
+{
+    key_cache *kc = thread_key_cache();
+    if (!kc)
+        return NULL;
+    /* The scope, by hand: snprintf would cost as much as the rest of this lookup. */
+    char scope[sizeof kc->scope];
+    size_t rn = strlen(region), sn = strlen(service);
+    if (rn > MAX_SCOPE_PART_LEN || sn > MAX_SCOPE_PART_LEN)
+        return NULL; /* not signable anyway: the callers check both */
+    memcpy(scope, date8, 8);
+    scope[8] = '/';
+    memcpy(scope + 9, region, rn);
+    scope[9 + rn] = '/';
+    memcpy(scope + 10 + rn, service, sn + 1);
+    size_t n = 10 + rn + sn;
+    if (kc->secret && memcmp(kc->scope, scope, n + 1) == 0 && strcmp(kc->secret, secret) == 0)
+        return kc;
+    key_cache_clear(kc);
+    if (derive_key(kc->work, secret, date8, region, service, kc->key) != 0 || load_pads(kc) != 0 ||
+        !(kc->secret = iam_strdup(secret))) {
+        key_cache_clear(kc);
+        return NULL;
+    }
+    memcpy(kc->scope, scope, n + 1);
+    return kc;
+}
+
+/* signature = hex(HMAC(kSigning, string_to_sign)) */
+int iam_sigv4_signature(const char *secret, const char *date8, const char *region,
+                        const char *service, const void *string_to_sign, size_t len,
+                        char out[65])
+{
+    unsigned char inner[32], sig[32];
+    unsigned int n1 = 0, n2 = 0;
+    key_cache *kc = signing_entry(secret, date8, region, service);
+    if (kc) {
+        EVP_MD_CTX *w = kc->work;
+        int ok = EVP_MD_CTX_copy_ex(w, kc->ipad) && EVP_DigestUpdate(w, string_to_sign, len) &&
+                 EVP_DigestFinal_ex(w, inner, &n1) && n1 == 32 &&
+                 EVP_MD_CTX_copy_ex(w, kc->opad) && EVP_DigestUpdate(w, inner, sizeof inner) &&
+                 EVP_DigestFinal_ex(w, sig, &n2) && n2 == 32;
+        iam_wipe(inner, sizeof inner);
+        if (ok)
+            hex_lower(out, sig, sizeof sig);
+        iam_wipe(sig, sizeof sig);
+        return ok ? 0 : -1;
+    }
+    /* No per-thread entry (out of memory, or a scope too long to key it by):
+     * derive the key on a context of this call's own. */
+    unsigned char k[32];
     int rc = -1;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx)
-        return -1;
-    key_cache *kc = thread_key_cache();
-    int n = snprintf(scope, sizeof scope, "%.8s/%s/%s", date8, region, service);
-    int cacheable = kc && n > 0 && (size_t)n < sizeof scope;
-    if (cacheable && kc->secret && strcmp(kc->scope, scope) == 0 && strcmp(kc->secret, secret) == 0) {
-        memcpy(k, kc->key, sizeof k);
-    } else {
-        if (derive_key(ctx, secret, date8, region, service, k) != 0)
-            goto done;
-        if (cacheable) {
-            key_cache_clear(kc);
-            kc->secret = iam_strdup(secret);
-            memcpy(kc->scope, scope, (size_t)n + 1);
-            memcpy(kc->key, k, sizeof k);
-        }
+    if (ctx && derive_key(ctx, secret, date8, region, service, k) == 0 &&
+        hmac_sha256(ctx, k, sizeof k, string_to_sign, len, sig) == 0) {
+        hex_lower(out, sig, sizeof sig);
+        rc = 0;
     }
-    if (hmac_sha256(ctx, k, sizeof k, string_to_sign->data, string_to_sign->len, sig) != 0)
-        goto done;
-    hex_lower(out, sig, sizeof sig);
-    rc = 0;
-done:
     EVP_MD_CTX_free(ctx);
     iam_wipe(k, sizeof k);
     iam_wipe(sig, sizeof sig);
     return rc;
 }
 
+/* SHA-256 of "": the payload hash of every request without a body. */
+static const char EMPTY_SHA256[] =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+int iam_sigv4_sha256_hex(const void *data, size_t n, char out[65])
+{
+    unsigned char md[32];
+    if (n == 0) {
+        memcpy(out, EMPTY_SHA256, sizeof EMPTY_SHA256);
+        return 0;
+    }
+    key_cache *kc = thread_key_cache();
+    EVP_MD_CTX *ctx = kc ? kc->work : EVP_MD_CTX_new();
+    int rc = ctx ? digest2(ctx, data, n, NULL, 0, md) : -1;
+    if (!kc)
+        EVP_MD_CTX_free(ctx);
+    if (rc == 0)
+        hex_lower(out, md, sizeof md);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- date */
 
-static int format_date(int64_t t, char out[17])
+/* yyyymmddThhmmssZ for t in years 1970..9999: the proleptic Gregorian calendar
+ * by arithmetic (days to civil date), not gmtime_r and strftime, which cost
+ * more than the rest of a signature's string building. */
+int iam_sigv4_format_date(int64_t t, char out[17])
 {
     if (t < 0 || t > 253402300799) /* 9999-12-31T23:59:59Z */
         return -1;
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm))
-        return -1;
-    if (strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) != 16)
-        return -1;
+    int64_t days = t / 86400, secs = t % 86400;
+    /* Shift the epoch to 0000-03-01 so that leap days end each 400-year era. */
+    int64_t z = days + 719468;
+    int64_t era = z / 146097;
+    int64_t doe = z - era * 146097;                                    /* [0, 146096] */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);             /* [0, 365] */
+    int64_t mp = (5 * doy + 2) / 153;                                  /* [0, 11], March = 0 */
+    int day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    int year = (int)(yoe + era * 400 + (month <= 2));
+    int hh = (int)(secs / 3600), mm = (int)(secs / 60 % 60), ss = (int)(secs % 60);
+    const int fields[6] = {year / 100, year % 100, month, day, hh, mm};
+    char *p = out;
+    for (int i = 0; i < 6; i++) {
+        *p++ = (char)('0' + fields[i] / 10);
+        *p++ = (char)('0' + fields[i] % 10);
+        if (i == 3)
+            *p++ = 'T';
+    }
+    *p++ = (char)('0' + ss / 10);
+    *p++ = (char)('0' + ss % 10);
+    *p++ = 'Z';
+    *p = '\0';
     return 0;
 }
 
@@ -622,8 +716,8 @@ void iam_sigv4_result_free(iam_sigv4_result *r)
     result_init(r);
 }
 
-static iam_status check_params(const iam_sigv4_params *params, const iam_sigv4_request *req,
-                               iam_sigv4_mode mode, iam_error *err)
+iam_status iam_sigv4_check_params(const iam_sigv4_params *params, const iam_sigv4_request *req,
+                                  iam_sigv4_mode mode, iam_error *err)
 {
     if (!params)
         return iam_error_set(err, IAM_E_CONFIG, "sigv4: params is NULL");
@@ -856,8 +950,8 @@ done:
 /* "AWS4-HMAC-SHA256\n<date>\n<scope>\n<hex sha256 of the canonical request>" */
 static iam_status build_string_to_sign(iam_sigv4_result *r, size_t akid_len, iam_error *err)
 {
-    unsigned char md[32];
-    if (sha256(r->canonical_request.data, r->canonical_request.len, md) != 0)
+    char hash[65];
+    if (iam_sigv4_sha256_hex(r->canonical_request.data, r->canonical_request.len, hash) != 0)
         return iam_error_set(err, IAM_E_INTERNAL, "sigv4: SHA-256 failed");
     iam_buf *sts = &r->string_to_sign;
     iam_buf_append_str(sts, SIGV4_ALGORITHM "\n");
@@ -866,7 +960,7 @@ static iam_status build_string_to_sign(iam_sigv4_result *r, size_t akid_len, iam
     /* the scope is the credential without "<AKID>/" */
     iam_buf_append(sts, r->credential.data + akid_len + 1, r->credential.len - akid_len - 1);
     iam_buf_append(sts, "\n", 1);
-    append_hex_lower(sts, md, sizeof md);
+    iam_buf_append(sts, hash, 64);
     return sts->oom ? iam_error_set(err, IAM_E_NOMEM, "sigv4: out of memory") : IAM_OK;
 }
 
@@ -888,14 +982,14 @@ iam_status iam_sigv4_compute(iam_sigv4_result *out, iam_sigv4_mode mode,
     result_init(out);
     if (!req)
         return iam_error_set(err, IAM_E_CONFIG, "sigv4: request is NULL");
-    st = check_params(params, req, mode, err);
+    st = iam_sigv4_check_params(params, req, mode, err);
     if (st != IAM_OK)
         return st;
     cred = params->credentials;
 
     /* Time, expiry, credential scope. */
     now = params->timestamp ? params->timestamp : (int64_t)time(NULL);
-    if (format_date(now, out->amz_date) != 0)
+    if (iam_sigv4_format_date(now, out->amz_date) != 0)
         return iam_error_set(err, IAM_E_CONFIG, "sigv4: timestamp is outside years 1970..9999");
     if (cred->expiration && cred->expiration <= now)
         return iam_error_set(err, IAM_E_CONFIG, "sigv4: the credentials have expired");
@@ -920,12 +1014,10 @@ iam_status iam_sigv4_compute(iam_sigv4_result *out, iam_sigv4_mode mode,
     if (params->payload_hash) {
         memcpy(out->payload_hash, params->payload_hash, strlen(params->payload_hash) + 1);
     } else {
-        unsigned char md[32];
-        if (sha256(req->body, req->body_len, md) != 0) {
+        if (iam_sigv4_sha256_hex(req->body, req->body_len, out->payload_hash) != 0) {
             st = iam_error_set(err, IAM_E_INTERNAL, "sigv4: SHA-256 failed");
             goto fail;
         }
-        hex_lower(out->payload_hash, md, sizeof md);
     }
 
     /* Headers before the query: query signing lists the signed headers in it. */
@@ -958,8 +1050,9 @@ iam_status iam_sigv4_compute(iam_sigv4_result *out, iam_sigv4_mode mode,
     st = build_string_to_sign(out, strlen(cred->access_key_id), err);
     if (st != IAM_OK)
         goto fail;
-    if (compute_signature(cred->secret_access_key, date8, params->region, params->service,
-                          &out->string_to_sign, out->signature) != 0) {
+    if (iam_sigv4_signature(cred->secret_access_key, date8, params->region, params->service,
+                            out->string_to_sign.data, out->string_to_sign.len,
+                            out->signature) != 0) {
         st = iam_error_set(err, IAM_E_INTERNAL, "sigv4: HMAC-SHA256 failed");
         goto fail;
     }
