@@ -21,9 +21,13 @@
       "cflags_c": ["-std=c11", "-Wstrict-prototypes"],
       "ldflags": ["-Wl,--version-script=<(module_root_dir)/node/src/exports.map"],
       # Not libcurl: the core loads it with dlopen on its first request (csrc/curl_lib.h).
-      "libraries": ["<!@(pkg-config --libs libcjson libcrypto)", "-lpthread", "-lm", "-ldl"],
+      # Not libcrypto either when Node has OpenSSL: Node exports its OpenSSL 3 symbols
+      # (or links the system's), and the addon's calls bind to those in any case; a
+      # second libcrypto would only cost start-up time and memory.
+      "libraries": ["<!@(pkg-config --libs libcjson)", "-lpthread", "-lm", "-ldl"],
       "conditions": [
-        ["iamcore_werror==1", { "cflags": ["-Werror"] }]
+        ["iamcore_werror==1", { "cflags": ["-Werror"] }],
+        ["node_use_openssl!='true'", { "libraries": ["<!@(pkg-config --libs libcrypto)"] }]
       ]
     }
   ]

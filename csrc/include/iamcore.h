@@ -71,7 +71,9 @@ IAM_API void iam_error_clear(iam_error *err);
 
 /* ---------------------------------------------------------------- library */
 
-/* Optional: initialise libcurl once. Every constructor calls it; thread-safe. */
+/* Optional: load libcurl (dlopen) and initialise it now; otherwise the first
+ * request does (constructors do not). Thread-safe; the result is final:
+ * IAM_E_INTERNAL when libcurl cannot be loaded or initialised. */
 IAM_API iam_status iam_global_init(void);
 
 IAM_API const char *iam_version(void);
