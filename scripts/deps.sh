@@ -2,13 +2,14 @@
 # Installs what building and testing iamcore needs on a Debian-like machine:
 # a C compiler, make, pkg-config, the openssl tool and the -dev packages of
 # libcurl (OpenSSL flavour), cJSON and OpenSSL; for the tests, PostgreSQL (the
-# RDS recipes log in to a private server started by the tests). Python 3 and
+# RDS recipes log in to a private server started by the tests) and valgrind (the
+# instruction counts of bench/icount.py). Python 3 and
 # Node.js (>= 18) with npm must already be installed. Only missing packages are
 # installed.
 set -euo pipefail
 
 need=()
-for pkg in gcc make pkg-config openssl libcurl4-openssl-dev libcjson-dev libssl-dev postgresql; do
+for pkg in gcc make pkg-config openssl libcurl4-openssl-dev libcjson-dev libssl-dev postgresql valgrind; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -16,5 +16,7 @@ echo "== Python tests"
 python3 -m pytest -q -p no:cacheprovider tests/python tests/emulator || status=1
 echo "== Node tests"
 npm test --silent || status=1
+echo "== Instruction counts of the hot paths (callgrind)"
+python3 bench/icount.py || status=1
 [ $status -eq 0 ] && echo "all tests passed" || echo "some tests FAILED"
 exit $status
