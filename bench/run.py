@@ -55,6 +55,7 @@ AWS_KEYS = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
             "AWS_REGION": "us-east-1",
             "AWS_DEFAULT_REGION": "us-east-1"}  # botocore reads only this one
 C_BENCH_SRC = os.path.join(BENCH, "c", "rds_token_bench.c")
+FIRST_REQUEST_SRC = os.path.join(BENCH, "c", "first_request.c")
 C_BENCH_DIR = os.path.join(ROOT, "build", "bench")
 
 # The peers: (import name or package, what the table calls them).
@@ -508,6 +509,16 @@ def build_c_bench(src=C_BENCH_SRC, name="rds_token_bench"):
     return exe, version
 
 
+def first_request_steps(exe, url, runs):
+    """bench/c/first_request.c in `runs` fresh processes: the median (ms, MB) of each
+    step of a first token (load libcrypto, load libcurl, curl_global_init, ...)."""
+    log(f"  C: the steps of a first token request, {runs} fresh processes")
+    samples = [json.loads(run_checked([exe, url], clean_env())) for _ in range(runs)]
+    return {name: (statistics.median(s[name][0] for s in samples),
+                   statistics.median(s[name][1] for s in samples) * 1024 / 1e6)
+            for name in samples[0]}
+
+
 def c_rds_values(exe, rds_loops, repeats):
     log(f"  C: iam_rds_auth_token(), {repeats} x {rds_loops} calls")
     return json.loads(run_checked([exe, str(rds_loops), str(repeats)], aws_env()))["rds_token"]
@@ -610,6 +621,10 @@ def main():
     c_exe, c_info = build_c_bench()
     if c_exe is None:
         warn(f"no C reference row: {c_info}")
+    steps_exe, steps_info = build_c_bench(FIRST_REQUEST_SRC, "first_request")
+    if steps_exe is None:
+        warn(f"no first-request steps: {steps_info}")
+    steps = None
     with tempfile.TemporaryDirectory(prefix="iamcore-bench-") as tmp, Emulator() as emu:
         token_file = os.path.join(tmp, "cr-token")
         with open(token_file, "w") as f:
@@ -619,6 +634,8 @@ def main():
         probe_before = speed_probe()
         cached_rows, py, py_peer, js, js_peer = inproc_rows(emu.url, token_file, loops, repeats, rds_loops)
         conc_rows, floor_ms = concurrent_rows(emu.url, rounds)
+        if steps_exe:
+            steps = first_request_steps(steps_exe, emu.url, max(runs // 2, 3))
     c_values = c_rds_values(c_exe, rds_loops, repeats) if c_exe else None
     probe_after = speed_probe()
     load_after = load_average()
@@ -647,6 +664,11 @@ def main():
               f"{time.perf_counter() - started:.0f} s.{loads}")
         print(f"CPU speed probe (`for i in range(1_000_000): x += i` in run.py, best of 3): "
               f"{probe_before:.0f} ms before the in-process rows, {probe_after:.0f} ms after them.")
+        if steps:
+            print(f"Where a fresh process's first IAM token goes (`bench/c/first_request.c`, the "
+                  f"core's steps one by one, median of {max(runs // 2, 3)} processes; time, peak RSS "
+                  f"growth): " + ", ".join(f"{name} {ms:.2f} ms / {mb:.1f} MB"
+                                           for name, (ms, mb) in steps.items()) + ".")
         if c_exe is None:
             print(f"No C reference row: {c_info.splitlines()[0]}")
 
