@@ -1,5 +1,7 @@
-"""libcurl is loaded by the first request, not by `import iamcore`: importing,
-constructing and signing AWS tokens map none of its libraries (start-up cost)."""
+"""Start-up cost: libcurl is loaded by the first request, not by `import iamcore`
+(importing, constructing and signing AWS tokens map none of its libraries), and
+the import pulls in no standard module a bare interpreter does not already have
+but two small ones."""
 
 import json
 import subprocess
@@ -41,3 +43,20 @@ def test_libcurl_is_loaded_by_the_first_request(emulator):
         assert seen[step] == {"libcurl": False, "libssl": False, "libnghttp2": False}, step
     assert seen["first token"] == {"libcurl": True, "libssl": True, "libnghttp2": True}
     assert emulator.count() == 1
+
+
+def test_import_adds_no_heavy_standard_modules():
+    # -S: no site, so no .pth file has imported anything yet. functools (with
+    # collections), importlib.util (with contextlib and warnings) would cost a
+    # clean interpreter about as much as iamcore itself.
+    script = "import sys; before = set(sys.modules); import iamcore; print(sorted(set(sys.modules) - before))"
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", script],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": PYTHON_DIR},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    added = {name for name in json.loads(out.stdout.replace("'", '"')) if not name.startswith("iamcore")}
+    assert added <= {"atexit", "binascii"}, added
