@@ -27,6 +27,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -231,11 +232,14 @@ def spawn(argv, env):
         start = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=err)
+        # A blocking wait, and a timer for the timeout: wait(timeout=...) polls with
+        # sleeps of up to 50 ms, which would round the wall times up to them.
+        watchdog = threading.Timer(TIMEOUT, proc.kill)
+        watchdog.start()
         try:
-            proc.wait(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
             proc.wait()
+        finally:
+            watchdog.cancel()
         elapsed = (time.perf_counter() - start) * 1000.0
         out.seek(0)
         hwm = [line for line in out.read().decode(errors="replace").splitlines()
