@@ -20,9 +20,10 @@ from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PKG_CONFIG_PACKAGES = ("libcurl", "libcjson", "libcrypto")
-# Linked: all but libcurl, which the core loads with dlopen on its first request
-# (csrc/curl_lib.h), so that importing iamcore does not load its ~30 libraries.
-LINKED_PACKAGES = ("libcjson", "libcrypto")
+# Linked: cJSON only. The core loads libcurl with dlopen on its first request
+# (csrc/curl_lib.h) and libcrypto when it first signs (csrc/crypto_lib.h), so that
+# importing iamcore loads neither (libcurl pulls in ~30 libraries).
+LINKED_PACKAGES = ("libcjson",)
 
 
 def fail(message):

@@ -17,6 +17,7 @@
  */
 /* POSIX functions under -std=c11. */
 #define _GNU_SOURCE
+#include "crypto_lib.h"
 #include "error.h"
 #include "secret.h"
 #include "sigv4.h"
@@ -156,6 +157,8 @@ static iam_status db_token(char **out, const iam_aws_credentials *credentials,
     iam_status st = iam_sigv4_check_params(&params, &req, IAM_SIGV4_QUERY, err);
     if (st != IAM_OK)
         return st;
+    if (!iam_crypto(err))
+        return IAM_E_INTERNAL;
 
     int64_t now = timestamp ? timestamp : (int64_t)time(NULL);
     char amz_date[17];

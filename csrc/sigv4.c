@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "sigv4.h"
 
+#include "crypto_lib.h"
 #include "error.h"
 
 #include <openssl/evp.h>
@@ -191,45 +192,47 @@ static EVP_MD *sha256_fetched;
 
 static void fetch_sha256(void)
 {
-    sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+    const iam_crypto_api *c = iam_crypto(NULL); /* found already: the callers hold it */
+    sha256_fetched = c ? c->md_fetch(NULL, "SHA256", NULL) : NULL;
 }
 
-static const EVP_MD *sha256_md(void)
+/* c: what iam_crypto() returned. */
+static const EVP_MD *sha256_md(const iam_crypto_api *c)
 {
     pthread_once(&sha256_once, fetch_sha256);
-    return sha256_fetched ? sha256_fetched : EVP_sha256();
+    return sha256_fetched ? sha256_fetched : c->sha256();
 }
 
 /* One digest over up to two parts, on a reusable context. */
-static int digest2(EVP_MD_CTX *ctx, const void *a, size_t an, const void *b, size_t bn,
-                   unsigned char out[32])
+static int digest2(const iam_crypto_api *c, EVP_MD_CTX *ctx, const void *a, size_t an,
+                   const void *b, size_t bn, unsigned char out[32])
 {
     unsigned int len = 0;
-    if (!EVP_DigestInit_ex2(ctx, sha256_md(), NULL) || !EVP_DigestUpdate(ctx, a, an) ||
-        (bn && !EVP_DigestUpdate(ctx, b, bn)) || !EVP_DigestFinal_ex(ctx, out, &len) || len != 32)
+    if (!c->digest_init(ctx, sha256_md(c), NULL) || !c->digest_update(ctx, a, an) ||
+        (bn && !c->digest_update(ctx, b, bn)) || !c->digest_final(ctx, out, &len) || len != 32)
         return -1;
     return 0;
 }
 
 /* HMAC-SHA256 (RFC 2104) on the fetched digest: H(K^opad || H(K^ipad || msg)). */
-static int hmac_sha256(EVP_MD_CTX *ctx, const void *key, size_t key_len, const void *msg,
-                       size_t msg_len, unsigned char out[32])
+static int hmac_sha256(const iam_crypto_api *c, EVP_MD_CTX *ctx, const void *key, size_t key_len,
+                       const void *msg, size_t msg_len, unsigned char out[32])
 {
     unsigned char k0[64] = {0}, pad[64], inner[32];
     int rc = -1;
     if (key_len > sizeof k0) {
-        if (digest2(ctx, key, key_len, NULL, 0, k0) != 0)
+        if (digest2(c, ctx, key, key_len, NULL, 0, k0) != 0)
             goto done;
     } else {
         memcpy(k0, key, key_len);
     }
     for (size_t i = 0; i < sizeof pad; i++)
         pad[i] = k0[i] ^ 0x36;
-    if (digest2(ctx, pad, sizeof pad, msg, msg_len, inner) != 0)
+    if (digest2(c, ctx, pad, sizeof pad, msg, msg_len, inner) != 0)
         goto done;
     for (size_t i = 0; i < sizeof pad; i++)
         pad[i] = k0[i] ^ 0x5c;
-    rc = digest2(ctx, pad, sizeof pad, inner, sizeof inner, out);
+    rc = digest2(c, ctx, pad, sizeof pad, inner, sizeof inner, out);
 done:
     iam_wipe(k0, sizeof k0);
     iam_wipe(pad, sizeof pad);
@@ -251,6 +254,7 @@ typedef struct key_cache {
     char scope[8 + 1 + MAX_SCOPE_PART_LEN + 1 + MAX_SCOPE_PART_LEN + 1]; /* date8/region/service */
     char *secret;      /* copy, NULL when nothing is cached */
     unsigned char key[32];
+    const iam_crypto_api *c;
     EVP_MD_CTX *work;
     EVP_MD_CTX *ipad;  /* SHA-256 after (key ^ 0x36..) */
     EVP_MD_CTX *opad;  /* SHA-256 after (key ^ 0x5c..) */
@@ -265,17 +269,17 @@ static void key_cache_clear(key_cache *kc)
     iam_secret_free(kc->secret);
     kc->secret = NULL;
     iam_wipe(kc->key, sizeof kc->key);
-    EVP_MD_CTX_reset(kc->ipad); /* frees (and clears) the digest state; NULL is ignored */
-    EVP_MD_CTX_reset(kc->opad);
+    kc->c->ctx_reset(kc->ipad); /* frees (and clears) the digest state; NULL is ignored */
+    kc->c->ctx_reset(kc->opad);
 }
 
 static void key_cache_destroy(void *p)
 {
     key_cache *kc = p;
     key_cache_clear(kc);
-    EVP_MD_CTX_free(kc->work);
-    EVP_MD_CTX_free(kc->ipad);
-    EVP_MD_CTX_free(kc->opad);
+    kc->c->ctx_free(kc->work);
+    kc->c->ctx_free(kc->ipad);
+    kc->c->ctx_free(kc->opad);
     free(kc);
 }
 
@@ -285,7 +289,7 @@ static void key_cache_init(void)
 }
 
 /* This thread's entry with its three contexts, or NULL (out of memory). */
-static key_cache *thread_key_cache(void)
+static key_cache *thread_key_cache(const iam_crypto_api *c)
 {
     pthread_once(&key_cache_once, key_cache_init);
     if (!key_cache_ok)
@@ -295,9 +299,10 @@ static key_cache *thread_key_cache(void)
         return kc;
     if (!(kc = calloc(1, sizeof *kc)))
         return NULL;
-    kc->work = EVP_MD_CTX_new();
-    kc->ipad = EVP_MD_CTX_new();
-    kc->opad = EVP_MD_CTX_new();
+    kc->c = c;
+    kc->work = c->ctx_new();
+    kc->ipad = c->ctx_new();
+    kc->opad = c->ctx_new();
     if (!kc->work || !kc->ipad || !kc->opad || pthread_setspecific(key_cache_key, kc) != 0) {
         key_cache_destroy(kc);
         return NULL;
@@ -306,17 +311,18 @@ static key_cache *thread_key_cache(void)
 }
 
 /* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request") */
-static int derive_key(EVP_MD_CTX *ctx, const char *secret, const char *date8, const char *region,
-                      const char *service, unsigned char k[32])
+static int derive_key(const iam_crypto_api *c, EVP_MD_CTX *ctx, const char *secret,
+                      const char *date8, const char *region, const char *service,
+                      unsigned char k[32])
 {
     iam_buf k_secret = {0};
     iam_buf_append_str(&k_secret, "AWS4");
     iam_buf_append_str(&k_secret, secret);
     int rc = k_secret.oom ||
-             hmac_sha256(ctx, k_secret.data, k_secret.len, date8, 8, k) != 0 ||
-             hmac_sha256(ctx, k, 32, region, strlen(region), k) != 0 ||
-             hmac_sha256(ctx, k, 32, service, strlen(service), k) != 0 ||
-             hmac_sha256(ctx, k, 32, "aws4_request", 12, k) != 0
+             hmac_sha256(c, ctx, k_secret.data, k_secret.len, date8, 8, k) != 0 ||
+             hmac_sha256(c, ctx, k, 32, region, strlen(region), k) != 0 ||
+             hmac_sha256(c, ctx, k, 32, service, strlen(service), k) != 0 ||
+             hmac_sha256(c, ctx, k, 32, "aws4_request", 12, k) != 0
              ? -1 : 0;
     iam_buf_free(&k_secret);
     return rc;
@@ -326,24 +332,25 @@ static int derive_key(EVP_MD_CTX *ctx, const char *secret, const char *date8, co
 static int load_pads(key_cache *kc)
 {
     unsigned char pad[64];
-    const EVP_MD *md = sha256_md();
+    const iam_crypto_api *c = kc->c;
+    const EVP_MD *md = sha256_md(c);
     int ok = 1;
     for (size_t i = 0; i < sizeof pad; i++)
         pad[i] = (unsigned char)((i < sizeof kc->key ? kc->key[i] : 0) ^ 0x36);
-    ok = ok && EVP_DigestInit_ex2(kc->ipad, md, NULL) && EVP_DigestUpdate(kc->ipad, pad, sizeof pad);
+    ok = ok && c->digest_init(kc->ipad, md, NULL) && c->digest_update(kc->ipad, pad, sizeof pad);
     for (size_t i = 0; i < sizeof pad; i++)
         pad[i] = (unsigned char)((i < sizeof kc->key ? kc->key[i] : 0) ^ 0x5c);
-    ok = ok && EVP_DigestInit_ex2(kc->opad, md, NULL) && EVP_DigestUpdate(kc->opad, pad, sizeof pad);
+    ok = ok && c->digest_init(kc->opad, md, NULL) && c->digest_update(kc->opad, pad, sizeof pad);
     iam_wipe(pad, sizeof pad);
     return ok ? 0 : -1;
 }
 
 /* This thread's entry holding the signing key of (secret, scope), deriving it
  * if needed; NULL when that fails. */
-static key_cache *signing_entry(const char *secret, const char *date8, const char *region,
-                                const char *service)
+static key_cache *signing_entry(const iam_crypto_api *c, const char *secret, const char *date8,
+                                const char *region, const char *service)
 {
-    key_cache *kc = thread_key_cache();
+    key_cache *kc = thread_key_cache(c);
     if (!kc)
         return NULL;
     /* The scope, by hand: snprintf would cost as much as the rest of this lookup. */
@@ -360,8 +367,8 @@ static key_cache *signing_entry(const char *secret, const char *date8, const cha
     if (kc->secret && memcmp(kc->scope, scope, n + 1) == 0 && strcmp(kc->secret, secret) == 0)
         return kc;
     key_cache_clear(kc);
-    if (derive_key(kc->work, secret, date8, region, service, kc->key) != 0 || load_pads(kc) != 0 ||
-        !(kc->secret = iam_strdup(secret))) {
+    if (derive_key(c, kc->work, secret, date8, region, service, kc->key) != 0 ||
+        load_pads(kc) != 0 || !(kc->secret = iam_strdup(secret))) {
         key_cache_clear(kc);
         return NULL;
     }
@@ -376,13 +383,16 @@ int iam_sigv4_signature(const char *secret, const char *date8, const char *regio
 {
     unsigned char inner[32], sig[32];
     unsigned int n1 = 0, n2 = 0;
-    key_cache *kc = signing_entry(secret, date8, region, service);
+    const iam_crypto_api *c = iam_crypto(NULL);
+    if (!c)
+        return -1;
+    key_cache *kc = signing_entry(c, secret, date8, region, service);
     if (kc) {
         EVP_MD_CTX *w = kc->work;
-        int ok = EVP_MD_CTX_copy_ex(w, kc->ipad) && EVP_DigestUpdate(w, string_to_sign, len) &&
-                 EVP_DigestFinal_ex(w, inner, &n1) && n1 == 32 &&
-                 EVP_MD_CTX_copy_ex(w, kc->opad) && EVP_DigestUpdate(w, inner, sizeof inner) &&
-                 EVP_DigestFinal_ex(w, sig, &n2) && n2 == 32;
+        int ok = c->ctx_copy(w, kc->ipad) && c->digest_update(w, string_to_sign, len) &&
+                 c->digest_final(w, inner, &n1) && n1 == 32 &&
+                 c->ctx_copy(w, kc->opad) && c->digest_update(w, inner, sizeof inner) &&
+                 c->digest_final(w, sig, &n2) && n2 == 32;
         iam_wipe(inner, sizeof inner);
         if (ok)
             hex_lower(out, sig, sizeof sig);
@@ -393,13 +403,13 @@ int iam_sigv4_signature(const char *secret, const char *date8, const char *regio
      * derive the key on a context of this call's own. */
     unsigned char k[32];
     int rc = -1;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx && derive_key(ctx, secret, date8, region, service, k) == 0 &&
-        hmac_sha256(ctx, k, sizeof k, string_to_sign, len, sig) == 0) {
+    EVP_MD_CTX *ctx = c->ctx_new();
+    if (ctx && derive_key(c, ctx, secret, date8, region, service, k) == 0 &&
+        hmac_sha256(c, ctx, k, sizeof k, string_to_sign, len, sig) == 0) {
         hex_lower(out, sig, sizeof sig);
         rc = 0;
     }
-    EVP_MD_CTX_free(ctx);
+    c->ctx_free(ctx);
     iam_wipe(k, sizeof k);
     iam_wipe(sig, sizeof sig);
     return rc;
@@ -416,11 +426,14 @@ int iam_sigv4_sha256_hex(const void *data, size_t n, char out[65])
         memcpy(out, EMPTY_SHA256, sizeof EMPTY_SHA256);
         return 0;
     }
-    key_cache *kc = thread_key_cache();
-    EVP_MD_CTX *ctx = kc ? kc->work : EVP_MD_CTX_new();
-    int rc = ctx ? digest2(ctx, data, n, NULL, 0, md) : -1;
+    const iam_crypto_api *c = iam_crypto(NULL);
+    if (!c)
+        return -1;
+    key_cache *kc = thread_key_cache(c);
+    EVP_MD_CTX *ctx = kc ? kc->work : c->ctx_new();
+    int rc = ctx ? digest2(c, ctx, data, n, NULL, 0, md) : -1;
     if (!kc)
-        EVP_MD_CTX_free(ctx);
+        c->ctx_free(ctx);
     if (rc == 0)
         hex_lower(out, md, sizeof md);
     return rc;
@@ -985,6 +998,8 @@ iam_status iam_sigv4_compute(iam_sigv4_result *out, iam_sigv4_mode mode,
     st = iam_sigv4_check_params(params, req, mode, err);
     if (st != IAM_OK)
         return st;
+    if (!iam_crypto(err))
+        return IAM_E_INTERNAL;
     cred = params->credentials;
 
     /* Time, expiry, credential scope. */

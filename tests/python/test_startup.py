@@ -1,7 +1,7 @@
-"""Start-up cost: libcurl is loaded by the first request, not by `import iamcore`
-(importing, constructing and signing AWS tokens map none of its libraries), and
-the import pulls in no standard module a bare interpreter does not already have
-but two small ones."""
+"""Start-up cost: libcurl is loaded by the first request and libcrypto by the
+first signature, not by `import iamcore` (importing and constructing map
+neither; signing AWS tokens maps no libcurl), and the import pulls in no
+standard module a bare interpreter does not already have but two small ones."""
 
 import json
 import subprocess
@@ -15,7 +15,7 @@ import json, sys
 def mapped():
     with open("/proc/self/maps") as f:
         maps = f.read()
-    return {name: name in maps for name in ("libcurl", "libssl", "libnghttp2")}
+    return {name: name in maps for name in ("libcurl", "libssl", "libnghttp2", "libcrypto")}
 import iamcore
 seen = {"import": mapped()}
 auth = iamcore.IAMAuthenticator("test-api-key", url=sys.argv[1], timeout=10)
@@ -29,7 +29,7 @@ print(json.dumps(seen))
 """
 
 
-def test_libcurl_is_loaded_by_the_first_request(emulator):
+def test_libcurl_and_libcrypto_are_loaded_on_first_use(emulator):
     out = subprocess.run(
         [sys.executable, "-c", SCRIPT, emulator.http],
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": PYTHON_DIR},
@@ -39,9 +39,10 @@ def test_libcurl_is_loaded_by_the_first_request(emulator):
     )
     assert out.returncode == 0, out.stderr
     seen = json.loads(out.stdout)
-    for step in ("import", "construct", "rds token"):
-        assert seen[step] == {"libcurl": False, "libssl": False, "libnghttp2": False}, step
-    assert seen["first token"] == {"libcurl": True, "libssl": True, "libnghttp2": True}
+    for step in ("import", "construct"):
+        assert seen[step] == {"libcurl": False, "libssl": False, "libnghttp2": False, "libcrypto": False}, step
+    assert seen["rds token"] == {"libcurl": False, "libssl": False, "libnghttp2": False, "libcrypto": True}
+    assert seen["first token"] == {"libcurl": True, "libssl": True, "libnghttp2": True, "libcrypto": True}
     assert emulator.count() == 1
 
 
