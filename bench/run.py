@@ -615,8 +615,10 @@ def main():
                              "reachable through PYTHONPATH for the peers)")
     args = parser.parse_args()
     QUIET = args.markdown_only
-    runs, loops, repeats, rds_loops, rounds = ((5, 200_000, 3, 10_000, 3) if args.quick
-                                               else (31, 1_000_000, 5, 100_000, 7))
+    # Fresh-process differences scatter by ±10 ms here (bare Python start-up alone
+    # does), so their medians need many rounds.
+    runs, loops, repeats, rds_loops, rounds = ((7, 200_000, 3, 10_000, 3) if args.quick
+                                               else (61, 1_000_000, 5, 100_000, 7))
 
     check_builds()
     started = time.perf_counter()
@@ -639,7 +641,7 @@ def main():
         cached_rows, py, py_peer, js, js_peer = inproc_rows(emu.url, token_file, loops, repeats, rds_loops)
         conc_rows, floor_ms = concurrent_rows(emu.url, rounds)
         if steps_exe:
-            steps = first_request_steps(steps_exe, emu.url, max(runs // 2, 3))
+            steps = first_request_steps(steps_exe, emu.url, max(runs // 4, 3))
     c_values = c_rds_values(c_exe, rds_loops, repeats) if c_exe else None
     probe_after = speed_probe()
     load_after = load_average()
@@ -670,7 +672,7 @@ def main():
               f"{probe_before:.0f} ms before the in-process rows, {probe_after:.0f} ms after them.")
         if steps:
             print(f"Where a fresh process's first IAM token goes (`bench/c/first_request.c`, the "
-                  f"core's steps one by one, median of {max(runs // 2, 3)} processes; time, peak RSS "
+                  f"core's steps one by one, median of {max(runs // 4, 3)} processes; time, peak RSS "
                   f"growth): " + ", ".join(f"{name} {ms:.2f} ms / {mb:.1f} MB"
                                            for name, (ms, mb) in steps.items()) + ".")
         if c_exe is None:
