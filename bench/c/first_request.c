@@ -1,7 +1,7 @@
 /*
  * Where a fresh process's first IAM token goes, step by step, as the core takes
- * those steps (csrc/curl_lib.c, csrc/http.c): loading libcrypto (the bindings
- * load it with the package), loading libcurl with dlopen, curl_global_init(),
+ * those steps (csrc/curl_lib.c, csrc/http.c): loading libcurl with dlopen (and
+ * with it libcrypto and some thirty other libraries), curl_global_init(),
  * curl_easy_init(), and one token request to the emulator. For each step, the
  * wall time and the growth of the peak RSS (VmHWM) it caused.
  *
@@ -79,11 +79,6 @@ int main(int argc, char **argv)
     snprintf(url, sizeof url, "%s/identity/token", argv[1]);
     t0 = now_ms();
     m0 = hwm_kb();
-    if (!dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL)) {
-        fprintf(stderr, "first_request: %s\n", dlerror());
-        return 1;
-    }
-    step("load libcrypto");
     void *curl = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
     if (!curl) {
         fprintf(stderr, "first_request: %s\n", dlerror());
