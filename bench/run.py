@@ -579,7 +579,8 @@ def verdict(row):
     target = f"≤ {fmt(row.target, row.unit)} {row.unit}"
     misses = []
     if med > row.target:
-        misses.append(f"+{(med / row.target - 1) * 100:.0f} %")
+        over = (med / row.target - 1) * 100
+        misses.append(f"+{over:.1f} %" if over < 9.95 else f"+{over:.0f} %")
     if row.check == "max-peer":
         target += ", ≤ peer"
         if row.peer_values and med > statistics.median(row.peer_values):
