@@ -10,7 +10,8 @@ Python, ibm-cloud-sdk-core and @aws-sdk/rds-signer for Node. Prints the machine 
 markdown table on stdout, with the ratio iamcore / peer of every figure; progress goes
 to stderr. Needs the built bindings and the peers, and starts the loopback IAM emulator
 (tests/emulator/iam_emulator.py), which it stops at the end. With make and a C compiler
-it also builds libiamcore (`make lib`) and bench/c/rds_token_bench.c into build/bench/.
+it also builds libiamcore (`make lib`), bench/c/rds_token_bench.c and
+bench/c/first_request.c into build/bench/.
 See bench/README.md for what each row measures.
 """
 
