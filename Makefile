@@ -9,7 +9,7 @@ WARN      := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Werror
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CPPFLAGS  += -Icsrc/include $(PKG_CFLAGS)
-LDLIBS    += $(PKG_LIBS) -lpthread -lm
+LDLIBS    += $(PKG_LIBS) -lpthread -lm -ldl
 
 SRC       := $(wildcard csrc/*.c)
 BUILD     := build/c

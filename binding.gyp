@@ -21,15 +21,30 @@
       ],
       "cflags_c": ["-std=c11", "-Wstrict-prototypes"],
       "ldflags": ["-Wl,--version-script=<(module_root_dir)/node/src/exports.map"],
-      "libraries": ["<!@(pkg-config --libs libcurl libcjson libcrypto)", "-lpthread", "-lm"],
+      # Not libcurl: the core loads it with dlopen on its first request (csrc/curl_lib.h).
+      # Not libcrypto either when Node has OpenSSL: Node exports its OpenSSL 3 symbols
+      # (or links the system's), and the addon's calls bind to those in any case; a
+      # second libcrypto would only cost start-up time and memory.
+      "libraries": ["<!@(pkg-config --libs libcjson)", "-lpthread", "-lm", "-ldl"],
       "conditions": [
         ["iamcore_werror==1", { "cflags": ["-Werror"] }],
         ["iamcore_sanitize!=''", {
           "cflags": ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=<(iamcore_sanitize)",
                      "-fno-sanitize-recover=all"],
           "ldflags": ["-fsanitize=<(iamcore_sanitize)"]
-        }]
+        }],
+        ["node_use_openssl!='true'", { "libraries": ["<!@(pkg-config --libs libcrypto)"] }]
       ]
+    },
+    {
+      # Links libcurl (and the libcrypto it uses) and holds nothing else: the npm
+      # prebuilt bundles them beside it (scripts/bundle_libs.py), and the addon opens
+      # it instead of the system's libcurl when it is there (csrc/libs/iamcore_libs.c).
+      "target_name": "iamcore_libs",
+      "sources": ["csrc/libs/iamcore_libs.c"],
+      "cflags": ["<!@(pkg-config --cflags libcurl libcrypto)"],
+      "cflags_c": ["-std=c11"],
+      "libraries": ["<!@(pkg-config --libs libcurl libcrypto)"]
     }
   ]
 }

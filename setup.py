@@ -21,6 +21,10 @@ from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PKG_CONFIG_PACKAGES = ("libcurl", "libcjson", "libcrypto")
+# Linked: cJSON only. The core loads libcurl with dlopen on its first request
+# (csrc/curl_lib.h) and libcrypto when it first signs (csrc/crypto_lib.h), so that
+# importing iamcore loads neither (libcurl pulls in ~30 libraries).
+LINKED_PACKAGES = ("libcjson",)
 
 
 def fail(message):
@@ -28,8 +32,8 @@ def fail(message):
     sys.exit(1)
 
 
-def pkg_config(option):
-    command = [os.environ.get("PKG_CONFIG", "pkg-config"), option, *PKG_CONFIG_PACKAGES]
+def pkg_config(option, packages=PKG_CONFIG_PACKAGES):
+    command = [os.environ.get("PKG_CONFIG", "pkg-config"), option, *packages]
     try:
         result = subprocess.run(command, check=False, capture_output=True, text=True)
     except FileNotFoundError:
@@ -76,7 +80,7 @@ def native_extension():
     glue_sources = sorted(glob.glob(os.path.join(HERE, "python", "iamcore", "*.c")))
     sources = [rel(p) for p in core_sources + glue_sources]
     include_dirs, library_dirs, libraries, compile_args, link_args = split_flags(
-        pkg_config("--cflags"), pkg_config("--libs")
+        pkg_config("--cflags"), pkg_config("--libs", LINKED_PACKAGES)
     )
     optimize = ["-O2"]
     sanitize = os.environ.get("IAMCORE_SANITIZE", "").strip()
@@ -92,7 +96,7 @@ def native_extension():
         sources=sources,
         include_dirs=[os.path.join("csrc", "include")] + include_dirs,
         library_dirs=library_dirs,
-        libraries=libraries + ["pthread", "m"],
+        libraries=libraries + ["pthread", "m", "dl"],
         extra_compile_args=compile_args
         + ["-std=c11", "-Wall", "-Wextra", "-fvisibility=hidden"]
         + optimize,
@@ -100,6 +104,24 @@ def native_extension():
         depends=[rel(p) for p in glob.glob(os.path.join(HERE, "csrc", "include", "*.h"))]
         + [rel(p) for p in glob.glob(os.path.join(HERE, "csrc", "*.h"))]
         + [rel(p) for p in glob.glob(os.path.join(HERE, "python", "iamcore", "*.h"))],
+    )
+
+
+def libs_anchor():
+    """iamcore._libs: links libcurl and libcrypto and holds nothing else, so that
+    auditwheel copies them (and what they need) into the wheel. The core opens it
+    instead of the system's libraries when it is there (csrc/libs/iamcore_libs.c)."""
+    include_dirs, library_dirs, libraries, compile_args, link_args = split_flags(
+        pkg_config("--cflags"), pkg_config("--libs", ("libcurl", "libcrypto"))
+    )
+    return Extension(
+        "iamcore._libs",
+        sources=[os.path.join("csrc", "libs", "iamcore_libs.c")],
+        include_dirs=include_dirs,
+        library_dirs=library_dirs,
+        libraries=libraries,
+        extra_compile_args=compile_args + ["-std=c11", "-Wall", "-Wextra", "-O2"],
+        extra_link_args=link_args,
     )
 
 
@@ -116,7 +138,7 @@ setup(
     packages=["iamcore", "iamcore.emulator"],
     package_data={"iamcore": ["py.typed", "*.pyi"], "iamcore.emulator": ["README.md"]},
     exclude_package_data={"iamcore": ["*.c", "*.h"]},
-    ext_modules=[native_extension()],
+    ext_modules=[native_extension(), libs_anchor()],
     cmdclass={"build_py": build_py_without_tests},
     zip_safe=False,
 )

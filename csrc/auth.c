@@ -6,7 +6,6 @@
 #include "error.h"
 #include "iam_request.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +106,28 @@ static char *user_agent(iam_auth_type type, const char *extra)
     return iam_strdup(buf);
 }
 
+/* Standard base64 with padding of n bytes into out (4 * ((n + 2) / 3) + 1 bytes). */
+static void base64(char *out, const unsigned char *in, size_t n)
+{
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i = 0;
+    for (; i + 2 < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+        *out++ = digits[v >> 18];
+        *out++ = digits[(v >> 12) & 63];
+        *out++ = digits[(v >> 6) & 63];
+        *out++ = digits[v & 63];
+    }
+    if (i < n) { /* 1 or 2 bytes left */
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0);
+        *out++ = digits[v >> 18];
+        *out++ = digits[(v >> 12) & 63];
+        *out++ = i + 1 < n ? digits[(v >> 6) & 63] : '=';
+        *out++ = '=';
+    }
+    *out = '\0';
+}
+
 static char *header_line(const char *name, const char *value)
 {
     size_t n = strlen(name) + strlen(value) + 3;
@@ -172,7 +193,7 @@ static int build_headers(iam_auth *a, const iam_config *cfg, header_plan plan)
         {
             snprintf(pair, plen + 1, "%s:%s", a->client_id, a->client_secret);
             memcpy(basic, "Basic ", 6);
-            EVP_EncodeBlock((unsigned char *)basic + 6, (const unsigned char *)pair, (int)plen);
+            base64(basic + 6, (const unsigned char *)pair, plen);
             l[n] = header_line("Authorization", basic);
         }
         iam_secret_free(pair);

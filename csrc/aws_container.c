@@ -10,10 +10,10 @@
 #include "aws_container.h"
 #include "aws_fetch.h"
 #include "cr_token_file.h"
+#include "curl_lib.h"
 #include "error.h"
 #include "secret.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,12 +54,15 @@ int iam_aws_container_url(char **url, iam_error *err)
     if (!full)
         return IAM_AWS_NOT_FOUND;
 
-    CURLU *u = curl_url();
+    const iam_curl_api *cu = iam_curl(err);
+    if (!cu)
+        return IAM_E_INTERNAL;
+    CURLU *u = cu->url();
     char *scheme = NULL, *host = NULL;
     int rc = IAM_OK;
-    if (!u || curl_url_set(u, CURLUPART_URL, full, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+    if (!u || cu->url_set(u, CURLUPART_URL, full, 0) != CURLUE_OK ||
+        cu->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        cu->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
         rc = iam_error_set(err, IAM_E_CONFIG, "AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL");
     } else if (strcasecmp(scheme, "https") != 0 &&
                !(strcasecmp(scheme, "http") == 0 && http_host_allowed(host))) {
@@ -70,9 +73,10 @@ int iam_aws_container_url(char **url, iam_error *err)
     } else if (!(*url = iam_strdup(full))) {
         rc = iam_error_set(err, IAM_E_NOMEM, "out of memory");
     }
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
+    cu->free(scheme);
+    cu->free(host);
+    if (u)
+        cu->url_cleanup(u);
     return rc;
 }
 

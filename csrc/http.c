@@ -14,12 +14,12 @@
 /* POSIX functions (clock_gettime, strncasecmp, …) under -std=c11. */
 #define _GNU_SOURCE
 #include "http.h"
+#include "curl_lib.h"
 #include "error.h"
 #include "fork.h"
 #include "log.h"
 #include "token_cache.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -37,6 +37,7 @@
 #define MAX_SOCKETS 8
 
 struct iam_http {
+    const iam_curl_api *api; /* with curl, set by the first request */
     CURL *curl;
     iam_http_options o;
     char *ca_file, *proxy, *user_agent;
@@ -46,20 +47,6 @@ struct iam_http {
     atomic_int sockets[MAX_SOCKETS]; /* those curl opened and has not closed, -1: free */
 };
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc = CURLE_OK;
-
-static void global_init_once(void)
-{
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-iam_status iam_global_init(void)
-{
-    pthread_once(&global_once, global_init_once);
-    return global_rc == CURLE_OK ? IAM_OK : IAM_E_INTERNAL;
-}
-
 const char *iam_version(void)
 {
     return IAMCORE_VERSION;
@@ -68,8 +55,6 @@ const char *iam_version(void)
 int iam_http_new(iam_http **out, const iam_http_options *opts, iam_error *err)
 {
     *out = NULL;
-    if (iam_global_init() != IAM_OK)
-        return iam_error_set(err, IAM_E_INTERNAL, "libcurl could not be initialised");
     iam_http *h = calloc(1, sizeof *h);
     if (!h)
         return iam_error_set(err, IAM_E_NOMEM, "out of memory");
@@ -81,8 +66,7 @@ int iam_http_new(iam_http **out, const iam_http_options *opts, iam_error *err)
         atomic_init(&h->sockets[i], -1);
     atomic_init(&h->busy, 0);
     h->fork_generation = iam_fork_generation();
-    h->curl = curl_easy_init();
-    if (!h->curl || (opts->ca_file && !h->ca_file) || (opts->proxy && !h->proxy) ||
+    if ((opts->ca_file && !h->ca_file) || (opts->proxy && !h->proxy) ||
         (opts->user_agent && !h->user_agent)) {
         iam_http_free(h);
         return iam_error_set(err, IAM_E_NOMEM, "out of memory");
@@ -123,9 +107,8 @@ static int close_socket(void *clientp, curl_socket_t fd)
     return close(fd);
 }
 
-/* In a child: let go of the inherited handle and make a new one. IAM_OK, or
- * IAM_E_NOMEM when no new handle could be made. */
-static int replace_inherited(iam_http *h)
+/* In a child: let go of the inherited handle; the next request makes a new one. */
+static void replace_inherited(iam_http *h)
 {
     int busy = atomic_load(&h->busy);
     int null_fd = busy ? -1 : open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -142,14 +125,14 @@ static int replace_inherited(iam_http *h)
     }
     if (null_fd >= 0) {
         close(null_fd);
-        curl_easy_cleanup(h->curl);
+        if (h->curl)
+            h->api->easy_cleanup(h->curl);
     }
     /* else: busy (its thread is not in this process) or no /dev/null: the old
      * handle is left as it is, never touched again. */
     atomic_store(&h->busy, 0);
     h->fork_generation = iam_fork_generation();
-    h->curl = curl_easy_init();
-    return h->curl ? IAM_OK : IAM_E_NOMEM;
+    h->curl = NULL;
 }
 
 static int inherited(const iam_http *h)
@@ -161,10 +144,10 @@ void iam_http_free(iam_http *h)
 {
     if (!h)
         return;
-    if (h->curl && inherited(h))
+    if (inherited(h))
         replace_inherited(h);
     if (h->curl)
-        curl_easy_cleanup(h->curl);
+        h->api->easy_cleanup(h->curl);
     free(h->ca_file);
     iam_secret_free(h->proxy); /* a proxy URL may carry user:password */
     free(h->user_agent);
@@ -180,6 +163,7 @@ void iam_http_response_free(iam_http_response *resp)
 /* ---- per-attempt state shared with the libcurl callbacks */
 
 typedef struct attempt {
+    const iam_curl_api *api;
     iam_http_response *resp;
     size_t cap;
     int too_large;
@@ -236,7 +220,10 @@ void iam_http_header_line(const char *line, size_t len, iam_http_response *resp,
         if (end != tmp && *end == '\0' && secs >= 0) {
             *retry_after_s = secs;
         } else {
-            time_t when = curl_getdate(tmp, NULL); /* an HTTP date */
+            /* An HTTP date. libcurl is loaded when a response arrives
+             * (only a fuzz target calls this without one). */
+            const iam_curl_api *api = iam_curl(NULL);
+            time_t when = api ? api->getdate(tmp, NULL) : -1;
             if (when != -1) {
                 long d = (long)(when - time(NULL));
                 *retry_after_s = d > 0 ? d : 0;
@@ -318,7 +305,7 @@ static int set_common_options(iam_http *h, attempt *a)
 {
     CURL *c = h->curl;
     CURLcode rc = CURLE_OK;
-#define SET(opt, val) if (rc == CURLE_OK) rc = curl_easy_setopt(c, opt, val)
+#define SET(opt, val) if (rc == CURLE_OK) rc = h->api->easy_setopt(c, opt, val)
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_FOLLOWLOCATION, 0L);
@@ -346,10 +333,11 @@ static int set_common_options(iam_http *h, attempt *a)
 /* libcurl's message for a failed transfer, with the user:password of any URL it
  * quotes replaced: a malformed proxy URL (the option, or HTTPS_PROXY) is quoted
  * whole, credentials included. */
-static void curl_reason(char *out, size_t cap, CURLcode rc, const char *errbuf)
+static void curl_reason(const iam_curl_api *api, char *out, size_t cap, CURLcode rc,
+                        const char *errbuf)
 {
     static const char mark[] = "[redacted]";
-    const char *in = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    const char *in = errbuf[0] ? errbuf : api->easy_strerror(rc);
     size_t n = 0;
     while (*in && n + 1 < cap) {
         const char *at = NULL, *end = in + 3;
@@ -370,11 +358,12 @@ static void curl_reason(char *out, size_t cap, CURLcode rc, const char *errbuf)
     out[n] = '\0';
 }
 
-static int describe_curl_error(iam_error *err, CURLcode rc, const char *errbuf, const char *url)
+static int describe_curl_error(const iam_curl_api *api, iam_error *err, CURLcode rc,
+                               const char *errbuf, const char *url)
 {
     char why[CURL_ERROR_SIZE + 16];
     int status;
-    curl_reason(why, sizeof why, rc, errbuf);
+    curl_reason(api, why, sizeof why, rc, errbuf);
     if (rc == CURLE_OPERATION_TIMEDOUT)
         status = iam_error_set(err, IAM_E_TIMEOUT, "request to %s timed out: %s", url, why);
     else if (is_tls_error(rc))
@@ -386,34 +375,37 @@ static int describe_curl_error(iam_error *err, CURLcode rc, const char *errbuf, 
 }
 
 /* Header lines may carry credentials (Basic auth): zero them before freeing. */
-static void free_header_lines(struct curl_slist *list)
+static void free_header_lines(const iam_curl_api *api, struct curl_slist *list)
 {
     for (struct curl_slist *l = list; l; l = l->next)
         iam_wipe(l->data, strlen(l->data));
-    curl_slist_free_all(list);
+    if (list)
+        api->slist_free_all(list);
 }
 
 /* Point the reused handle at this request's method and body. */
-static CURLcode set_method(CURL *c, const char *method, const char *body, size_t body_len)
+static CURLcode set_method(iam_http *h, const char *method, const char *body, size_t body_len)
 {
+    CURL *c = h->curl;
     CURLcode rc;
     if (strcmp(method, "GET") == 0) {
-        rc = curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        rc = h->api->easy_setopt(c, CURLOPT_HTTPGET, 1L);
         if (rc == CURLE_OK)
-            rc = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+            rc = h->api->easy_setopt(c, CURLOPT_CUSTOMREQUEST, (char *)NULL);
         return rc;
     }
     /* POST, or PUT with a body: POSTFIELDS sends it, CUSTOMREQUEST renames the method. */
-    rc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    rc = h->api->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+        rc = h->api->easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") == 0 ? NULL : method);
+        rc = h->api->easy_setopt(c, CURLOPT_CUSTOMREQUEST,
+                                 strcmp(method, "POST") == 0 ? NULL : method);
     return rc;
 }
 
 /* The retry event (log.h): why attempt attempt_no + 1 failed, and the wait. */
-static void log_retry(const char *url, int attempt_no, CURLcode rc, long status,
+static void log_retry(const iam_curl_api *api, const char *url, int attempt_no, CURLcode rc, long status,
                       long retry_after_s, const char *errbuf, long wait_ms)
 {
     char reason[CURL_ERROR_SIZE + 48];
@@ -422,7 +414,7 @@ static void log_retry(const char *url, int attempt_no, CURLcode rc, long status,
     else if (rc == CURLE_OK)
         snprintf(reason, sizeof reason, "HTTP %ld", status);
     else
-        curl_reason(reason, sizeof reason, rc, errbuf);
+        curl_reason(api, reason, sizeof reason, rc, errbuf);
     iam_log_retry(url, attempt_no + 1, rc == CURLE_OK ? status : 0, reason, wait_ms);
     iam_wipe(reason, sizeof reason);
 }
@@ -439,13 +431,20 @@ int iam_http_request(iam_http *h, const char *method, const char *url,
                      size_t body_len, iam_http_response *resp, iam_error *err)
 {
     memset(resp, 0, sizeof *resp);
-    if (inherited(h) && replace_inherited(h) != IAM_OK)
-        return iam_error_set(err, IAM_E_NOMEM, "out of memory");
+    if (inherited(h))
+        replace_inherited(h);
+    if (!h->curl) { /* the first request: load libcurl now */
+        if (!(h->api = iam_curl(err)))
+            return IAM_E_INTERNAL;
+        if (!(h->curl = h->api->easy_init()))
+            return iam_error_set(err, IAM_E_NOMEM, "out of memory");
+    }
+    const iam_curl_api *cu = h->api;
     atomic_store(&h->busy, 1);
     int status = IAM_E_NOMEM;
     struct curl_slist *headers = NULL;
     for (size_t i = 0; i < header_count; i++) {
-        struct curl_slist *next = curl_slist_append(headers, header_lines[i]);
+        struct curl_slist *next = cu->slist_append(headers, header_lines[i]);
         if (!next) {
             iam_error_set(err, IAM_E_NOMEM, "out of memory");
             goto fail_headers;
@@ -453,7 +452,7 @@ int iam_http_request(iam_http *h, const char *method, const char *url,
         headers = next;
     }
     /* No "Expect: 100-continue" round trip for small bodies. */
-    struct curl_slist *next = curl_slist_append(headers, "Expect:");
+    struct curl_slist *next = cu->slist_append(headers, "Expect:");
     if (!next) {
         iam_error_set(err, IAM_E_NOMEM, "out of memory");
         goto fail_headers;
@@ -476,32 +475,32 @@ int iam_http_request(iam_http *h, const char *method, const char *url,
         }
         iam_http_response_free(resp);
         resp->transaction_id[0] = '\0';
-        attempt a = {resp, h->o.max_response_bytes, 0, -1};
+        attempt a = {cu, resp, h->o.max_response_bytes, 0, -1};
         errbuf[0] = '\0';
         if (set_common_options(h, &a) != 0 ||
-            curl_easy_setopt(h->curl, CURLOPT_URL, url) != CURLE_OK ||
-            curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
-            set_method(h->curl, method, body, body_len) != CURLE_OK ||
-            curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
-            curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)remaining) != CURLE_OK ||
-            curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS,
-                             h->o.connect_timeout_ms < remaining ? h->o.connect_timeout_ms
-                                                                 : (long)remaining) != CURLE_OK) {
+            cu->easy_setopt(h->curl, CURLOPT_URL, url) != CURLE_OK ||
+            cu->easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
+            set_method(h, method, body, body_len) != CURLE_OK ||
+            cu->easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
+            cu->easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)remaining) != CURLE_OK ||
+            cu->easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS,
+                            h->o.connect_timeout_ms < remaining ? h->o.connect_timeout_ms
+                                                                : (long)remaining) != CURLE_OK) {
             status = iam_error_set(err, IAM_E_INTERNAL, "libcurl rejected an option");
             break;
         }
-        CURLcode rc = curl_easy_perform(h->curl);
+        CURLcode rc = cu->easy_perform(h->curl);
         /* Detach our stack buffers from the reusable handle. */
-        curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
-        curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, NULL);
-        curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+        cu->easy_setopt(h->curl, CURLOPT_ERRORBUFFER, (char *)NULL);
+        cu->easy_setopt(h->curl, CURLOPT_POSTFIELDS, (char *)NULL);
+        cu->easy_setopt(h->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
         attempts = attempt_no + 1;
         if (err)
             err->attempts = attempts;
 
         long wait_ms = -1; /* -1: do not retry */
         if (rc == CURLE_OK) {
-            curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+            cu->easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
             if (resp->status == 429 || resp->status >= 500) {
                 status = IAM_OK; /* the caller turns the final status into an error */
                 if (a.retry_after_s >= 0)
@@ -521,7 +520,7 @@ int iam_http_request(iam_http *h, const char *method, const char *url,
             status = iam_error_set(err, IAM_E_NOMEM, "out of memory");
             break;
         } else {
-            status = describe_curl_error(err, rc, errbuf, url);
+            status = describe_curl_error(cu, err, rc, errbuf, url);
             if (!is_retryable_curl_error(rc))
                 break;
             wait_ms = 0;
@@ -538,7 +537,7 @@ int iam_http_request(iam_http *h, const char *method, const char *url,
         if (iam_now_ms() + wait_ms >= deadline)
             break; /* the wait would use up the total timeout: report now */
         if (iam_log_on())
-            log_retry(url, attempt_no, rc, resp->status, a.retry_after_s, errbuf, wait_ms);
+            log_retry(cu, url, attempt_no, rc, resp->status, a.retry_after_s, errbuf, wait_ms);
         sleep_ms(wait_ms);
     }
     iam_wipe(errbuf, sizeof errbuf); /* libcurl may have quoted a proxy URL with its password */
@@ -548,7 +547,7 @@ int iam_http_request(iam_http *h, const char *method, const char *url,
     if (status == IAM_OK && err)
         err->code = IAM_OK;
 fail_headers:
-    free_header_lines(headers);
+    free_header_lines(cu, headers);
     if (status != IAM_OK)
         iam_http_response_free(resp);
     atomic_store(&h->busy, 0);

@@ -4,15 +4,28 @@
 #define _GNU_SOURCE
 #include "secret.h"
 
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Not OPENSSL_cleanse: libcrypto is only loaded when something is signed
+ * (crypto_lib.h), and every authenticator wipes memory. explicit_bzero is a
+ * memset the compiler may not drop; elsewhere, memset through a volatile
+ * pointer, which it cannot see through. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
+void iam_wipe(void *p, size_t n)
+{
+    if (p && n)
+        explicit_bzero(p, n);
+}
+#else
+static void *(*const volatile wipe_memset)(void *, int, size_t) = memset;
 
 void iam_wipe(void *p, size_t n)
 {
     if (p && n)
-        OPENSSL_cleanse(p, n);
+        wipe_memset(p, 0, n);
 }
+#endif
 
 char *iam_strdup(const char *s)
 {

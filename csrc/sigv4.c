@@ -3,10 +3,11 @@
  * URLs). Pure computation: no I/O; the only state is a per-thread cache of the
  * last signing key. The secret key and every key derived from it are zeroed
  * before returning or when that cache lets go of them. */
-/* POSIX functions (gmtime_r, …) under -std=c11. */
+/* POSIX functions (gmtime_r, strcasecmp, pthread_once, …) under -std=c11. */
 #define _GNU_SOURCE
 #include "sigv4.h"
 
+#include "crypto_lib.h"
 #include "error.h"
 #include "fork.h"
 
@@ -174,14 +175,6 @@ static char *percent_decode(const char *s, size_t n, size_t *len)
     return d;
 }
 
-static void append_hex_lower(iam_buf *b, const unsigned char *bytes, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char h[2] = {HEX_LOWER[bytes[i] >> 4], HEX_LOWER[bytes[i] & 15]};
-        iam_buf_append(b, h, 2);
-    }
-}
-
 static void hex_lower(char *out, const unsigned char *bytes, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -201,53 +194,47 @@ static EVP_MD *sha256_fetched;
 
 static void fetch_sha256(void)
 {
-    sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+    const iam_crypto_api *c = iam_crypto(NULL); /* found already: the callers hold it */
+    sha256_fetched = c ? c->md_fetch(NULL, "SHA256", NULL) : NULL;
 }
 
-static const EVP_MD *sha256_md(void)
+/* c: what iam_crypto() returned. */
+static const EVP_MD *sha256_md(const iam_crypto_api *c)
 {
     pthread_once(&sha256_once, fetch_sha256);
-    return sha256_fetched ? sha256_fetched : EVP_sha256();
+    return sha256_fetched ? sha256_fetched : c->sha256();
 }
 
 /* One digest over up to two parts, on a reusable context. */
-static int digest2(EVP_MD_CTX *ctx, const void *a, size_t an, const void *b, size_t bn,
-                   unsigned char out[32])
+static int digest2(const iam_crypto_api *c, EVP_MD_CTX *ctx, const void *a, size_t an,
+                   const void *b, size_t bn, unsigned char out[32])
 {
     unsigned int len = 0;
-    if (!EVP_DigestInit_ex2(ctx, sha256_md(), NULL) || !EVP_DigestUpdate(ctx, a, an) ||
-        (bn && !EVP_DigestUpdate(ctx, b, bn)) || !EVP_DigestFinal_ex(ctx, out, &len) || len != 32)
+    if (!c->digest_init(ctx, sha256_md(c), NULL) || !c->digest_update(ctx, a, an) ||
+        (bn && !c->digest_update(ctx, b, bn)) || !c->digest_final(ctx, out, &len) || len != 32)
         return -1;
     return 0;
 }
 
-static int sha256(const void *data, size_t n, unsigned char out[32])
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int rc = ctx ? digest2(ctx, data ? data : "", n, NULL, 0, out) : -1;
-    EVP_MD_CTX_free(ctx);
-    return rc;
-}
-
 /* HMAC-SHA256 (RFC 2104) on the fetched digest: H(K^opad || H(K^ipad || msg)). */
-static int hmac_sha256(EVP_MD_CTX *ctx, const void *key, size_t key_len, const void *msg,
-                       size_t msg_len, unsigned char out[32])
+static int hmac_sha256(const iam_crypto_api *c, EVP_MD_CTX *ctx, const void *key, size_t key_len,
+                       const void *msg, size_t msg_len, unsigned char out[32])
 {
     unsigned char k0[64] = {0}, pad[64], inner[32];
     int rc = -1;
     if (key_len > sizeof k0) {
-        if (digest2(ctx, key, key_len, NULL, 0, k0) != 0)
+        if (digest2(c, ctx, key, key_len, NULL, 0, k0) != 0)
             goto done;
     } else {
         memcpy(k0, key, key_len);
     }
     for (size_t i = 0; i < sizeof pad; i++)
         pad[i] = k0[i] ^ 0x36;
-    if (digest2(ctx, pad, sizeof pad, msg, msg_len, inner) != 0)
+    if (digest2(c, ctx, pad, sizeof pad, msg, msg_len, inner) != 0)
         goto done;
     for (size_t i = 0; i < sizeof pad; i++)
         pad[i] = k0[i] ^ 0x5c;
-    rc = digest2(ctx, pad, sizeof pad, inner, sizeof inner, out);
+    rc = digest2(c, ctx, pad, sizeof pad, inner, sizeof inner, out);
 done:
     iam_wipe(k0, sizeof k0);
     iam_wipe(pad, sizeof pad);
@@ -256,19 +243,27 @@ done:
 }
 
 /*
- * The signing key depends only on (secret, date, region, service): each thread
- * keeps the last one it derived, saving four HMACs on every signature of the
- * day. The entry holds the secret (to compare) and the key, both zeroed when
- * replaced and when the thread exits.
+ * Per-thread signing state. The signing key depends only on (secret, date,
+ * region, service): each thread keeps the last one it derived, saving four
+ * HMACs on every signature of the day, and the digest states after the key's
+ * inner and outer pad blocks, saving two more compressions per signature. The
+ * entry holds the secret (to compare) and the key; both, and the pad states,
+ * are zeroed when replaced and when the thread exits (OpenSSL clears a digest
+ * context when it frees it). `work` is the context every digest of the thread
+ * runs on, so signing allocates none.
  *
  * Every entry is also on one list, so that a forked child, which has only the
  * forking thread, zeroes and frees the entries of the threads it does not have
  * (no thread exit will ever do it there).
  */
 typedef struct key_cache {
-    char scope[128];  /* date8 '/' region '/' service */
-    char *secret;     /* copy, NULL when empty */
+    char scope[8 + 1 + MAX_SCOPE_PART_LEN + 1 + MAX_SCOPE_PART_LEN + 1]; /* date8/region/service */
+    char *secret;      /* copy, NULL when nothing is cached */
     unsigned char key[32];
+    const iam_crypto_api *c;
+    EVP_MD_CTX *work;
+    EVP_MD_CTX *ipad;  /* SHA-256 after (key ^ 0x36..) */
+    EVP_MD_CTX *opad;  /* SHA-256 after (key ^ 0x5c..) */
     struct key_cache *prev, *next; /* the list of every thread's entry */
 } key_cache;
 
@@ -284,6 +279,18 @@ static void key_cache_clear(key_cache *kc)
     iam_secret_free(kc->secret);
     kc->secret = NULL;
     iam_wipe(kc->key, sizeof kc->key);
+    kc->c->ctx_reset(kc->ipad); /* frees (and clears) the digest state; NULL is ignored */
+    kc->c->ctx_reset(kc->opad);
+}
+
+/* Zeroes and frees an entry that is on no list. */
+static void key_cache_free(key_cache *kc)
+{
+    key_cache_clear(kc);
+    kc->c->ctx_free(kc->work);
+    kc->c->ctx_free(kc->ipad);
+    kc->c->ctx_free(kc->opad);
+    free(kc);
 }
 
 static void unlist(key_cache *kc)
@@ -302,8 +309,7 @@ static void key_cache_destroy(void *p)
     pthread_mutex_lock(&key_caches_mu);
     unlist(kc);
     pthread_mutex_unlock(&key_caches_mu);
-    key_cache_clear(kc);
-    free(kc);
+    key_cache_free(kc);
 }
 
 static void key_caches_prepare(iam_fork_node *n)
@@ -326,8 +332,7 @@ static void key_caches_child(iam_fork_node *n)
         next = kc->next;
         if (kc != own) {
             unlist(kc);
-            key_cache_clear(kc);
-            free(kc);
+            key_cache_free(kc);
         }
     }
     pthread_mutex_init(&key_caches_mu, NULL);
@@ -345,7 +350,8 @@ static void key_cache_init(void)
     }
 }
 
-static key_cache *thread_key_cache(void)
+/* This thread's entry with its three contexts, or NULL (out of memory). */
+static key_cache *thread_key_cache(const iam_crypto_api *c)
 {
     pthread_once(&key_cache_once, key_cache_init);
     if (!key_cache_ok)
@@ -353,10 +359,14 @@ static key_cache *thread_key_cache(void)
     key_cache *kc = pthread_getspecific(key_cache_key);
     if (kc)
         return kc;
-    if ((kc = calloc(1, sizeof *kc)) == NULL)
+    if (!(kc = calloc(1, sizeof *kc)))
         return NULL;
-    if (pthread_setspecific(key_cache_key, kc) != 0) {
-        free(kc);
+    kc->c = c;
+    kc->work = c->ctx_new();
+    kc->ipad = c->ctx_new();
+    kc->opad = c->ctx_new();
+    if (!kc->work || !kc->ipad || !kc->opad || pthread_setspecific(key_cache_key, kc) != 0) {
+        key_cache_free(kc); /* not on the list yet */
         return NULL;
     }
     pthread_mutex_lock(&key_caches_mu);
@@ -379,70 +389,167 @@ size_t iam_sigv4_cached_keys(void)
 }
 
 /* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request") */
-static int derive_key(EVP_MD_CTX *ctx, const char *secret, const char *date8, const char *region,
-                      const char *service, unsigned char k[32])
+static int derive_key(const iam_crypto_api *c, EVP_MD_CTX *ctx, const char *secret,
+                      const char *date8, const char *region, const char *service,
+                      unsigned char k[32])
 {
     iam_buf k_secret = {0};
     iam_buf_append_str(&k_secret, "AWS4");
     iam_buf_append_str(&k_secret, secret);
     int rc = k_secret.oom ||
-             hmac_sha256(ctx, k_secret.data, k_secret.len, date8, 8, k) != 0 ||
-             hmac_sha256(ctx, k, 32, region, strlen(region), k) != 0 ||
-             hmac_sha256(ctx, k, 32, service, strlen(service), k) != 0 ||
-             hmac_sha256(ctx, k, 32, "aws4_request", 12, k) != 0
+             hmac_sha256(c, ctx, k_secret.data, k_secret.len, date8, 8, k) != 0 ||
+             hmac_sha256(c, ctx, k, 32, region, strlen(region), k) != 0 ||
+             hmac_sha256(c, ctx, k, 32, service, strlen(service), k) != 0 ||
+             hmac_sha256(c, ctx, k, 32, "aws4_request", 12, k) != 0
              ? -1 : 0;
     iam_buf_free(&k_secret);
     return rc;
 }
 
-/* signature = hex(HMAC(kSigning, string_to_sign)) */
-static int compute_signature(const char *secret, const char *date8, const char *region,
-                             const char *service, const iam_buf *string_to_sign, char out[65])
+/* Absorb the key's pad blocks into kc->ipad and kc->opad. */
+static int load_pads(key_cache *kc)
 {
-    unsigned char k[32], sig[32];
-    char scope[128];
-    int rc = -1;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx)
-        return -1;
-    key_cache *kc = thread_key_cache();
-    int n = snprintf(scope, sizeof scope, "%.8s/%s/%s", date8, region, service);
-    int cacheable = kc && n > 0 && (size_t)n < sizeof scope;
-    if (cacheable && kc->secret && strcmp(kc->scope, scope) == 0 && strcmp(kc->secret, secret) == 0) {
-        memcpy(k, kc->key, sizeof k);
-    } else {
-        if (derive_key(ctx, secret, date8, region, service, k) != 0)
-            goto done;
-        if (cacheable) {
-            key_cache_clear(kc);
-            kc->secret = iam_strdup(secret);
-            memcpy(kc->scope, scope, (size_t)n + 1);
-            memcpy(kc->key, k, sizeof k);
-        }
+    unsigned char pad[64];
+    const iam_crypto_api *c = kc->c;
+    const EVP_MD *md = sha256_md(c);
+    int ok = 1;
+    for (size_t i = 0; i < sizeof pad; i++)
+        pad[i] = (unsigned char)((i < sizeof kc->key ? kc->key[i] : 0) ^ 0x36);
+    ok = ok && c->digest_init(kc->ipad, md, NULL) && c->digest_update(kc->ipad, pad, sizeof pad);
+    for (size_t i = 0; i < sizeof pad; i++)
+        pad[i] = (unsigned char)((i < sizeof kc->key ? kc->key[i] : 0) ^ 0x5c);
+    ok = ok && c->digest_init(kc->opad, md, NULL) && c->digest_update(kc->opad, pad, sizeof pad);
+    iam_wipe(pad, sizeof pad);
+    return ok ? 0 : -1;
+}
+
+/* This thread's entry holding the signing key of (secret, scope), deriving it
+ * if needed; NULL when that fails. */
+static key_cache *signing_entry(const iam_crypto_api *c, const char *secret, const char *date8,
+                                const char *region, const char *service)
+{
+    key_cache *kc = thread_key_cache(c);
+    if (!kc)
+        return NULL;
+    /* The scope, by hand: snprintf would cost as much as the rest of this lookup. */
+    char scope[sizeof kc->scope];
+    size_t rn = strlen(region), sn = strlen(service);
+    if (rn > MAX_SCOPE_PART_LEN || sn > MAX_SCOPE_PART_LEN)
+        return NULL; /* not signable anyway: the callers check both */
+    memcpy(scope, date8, 8);
+    scope[8] = '/';
+    memcpy(scope + 9, region, rn);
+    scope[9 + rn] = '/';
+    memcpy(scope + 10 + rn, service, sn + 1);
+    size_t n = 10 + rn + sn;
+    if (kc->secret && memcmp(kc->scope, scope, n + 1) == 0 && strcmp(kc->secret, secret) == 0)
+        return kc;
+    key_cache_clear(kc);
+    if (derive_key(c, kc->work, secret, date8, region, service, kc->key) != 0 ||
+        load_pads(kc) != 0 || !(kc->secret = iam_strdup(secret))) {
+        key_cache_clear(kc);
+        return NULL;
     }
-    if (hmac_sha256(ctx, k, sizeof k, string_to_sign->data, string_to_sign->len, sig) != 0)
-        goto done;
-    hex_lower(out, sig, sizeof sig);
-    rc = 0;
-done:
-    EVP_MD_CTX_free(ctx);
+    memcpy(kc->scope, scope, n + 1);
+    return kc;
+}
+
+/* signature = hex(HMAC(kSigning, string_to_sign)) */
+int iam_sigv4_signature(const char *secret, const char *date8, const char *region,
+                        const char *service, const void *string_to_sign, size_t len,
+                        char out[65])
+{
+    unsigned char inner[32], sig[32];
+    unsigned int n1 = 0, n2 = 0;
+    const iam_crypto_api *c = iam_crypto(NULL);
+    if (!c)
+        return -1;
+    key_cache *kc = signing_entry(c, secret, date8, region, service);
+    if (kc) {
+        EVP_MD_CTX *w = kc->work;
+        int ok = c->ctx_copy(w, kc->ipad) && c->digest_update(w, string_to_sign, len) &&
+                 c->digest_final(w, inner, &n1) && n1 == 32 &&
+                 c->ctx_copy(w, kc->opad) && c->digest_update(w, inner, sizeof inner) &&
+                 c->digest_final(w, sig, &n2) && n2 == 32;
+        iam_wipe(inner, sizeof inner);
+        if (ok)
+            hex_lower(out, sig, sizeof sig);
+        iam_wipe(sig, sizeof sig);
+        return ok ? 0 : -1;
+    }
+    /* No per-thread entry (out of memory, or a scope too long to key it by):
+     * derive the key on a context of this call's own. */
+    unsigned char k[32];
+    int rc = -1;
+    EVP_MD_CTX *ctx = c->ctx_new();
+    if (ctx && derive_key(c, ctx, secret, date8, region, service, k) == 0 &&
+        hmac_sha256(c, ctx, k, sizeof k, string_to_sign, len, sig) == 0) {
+        hex_lower(out, sig, sizeof sig);
+        rc = 0;
+    }
+    c->ctx_free(ctx);
     iam_wipe(k, sizeof k);
     iam_wipe(sig, sizeof sig);
     return rc;
 }
 
+/* SHA-256 of "": the payload hash of every request without a body. */
+static const char EMPTY_SHA256[] =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+int iam_sigv4_sha256_hex(const void *data, size_t n, char out[65])
+{
+    unsigned char md[32];
+    if (n == 0) {
+        memcpy(out, EMPTY_SHA256, sizeof EMPTY_SHA256);
+        return 0;
+    }
+    const iam_crypto_api *c = iam_crypto(NULL);
+    if (!c)
+        return -1;
+    key_cache *kc = thread_key_cache(c);
+    EVP_MD_CTX *ctx = kc ? kc->work : c->ctx_new();
+    int rc = ctx ? digest2(c, ctx, data, n, NULL, 0, md) : -1;
+    if (!kc)
+        c->ctx_free(ctx);
+    if (rc == 0)
+        hex_lower(out, md, sizeof md);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- date */
 
-static int format_date(int64_t t, char out[17])
+/* yyyymmddThhmmssZ for t in years 1970..9999: the proleptic Gregorian calendar
+ * by arithmetic (days to civil date), not gmtime_r and strftime, which cost
+ * more than the rest of a signature's string building. */
+int iam_sigv4_format_date(int64_t t, char out[17])
 {
     if (t < 0 || t > 253402300799) /* 9999-12-31T23:59:59Z */
         return -1;
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm))
-        return -1;
-    if (strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) != 16)
-        return -1;
+    int64_t days = t / 86400, secs = t % 86400;
+    /* Shift the epoch to 0000-03-01 so that leap days end each 400-year era. */
+    int64_t z = days + 719468;
+    int64_t era = z / 146097;
+    int64_t doe = z - era * 146097;                                    /* [0, 146096] */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);             /* [0, 365] */
+    int64_t mp = (5 * doy + 2) / 153;                                  /* [0, 11], March = 0 */
+    int day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    int year = (int)(yoe + era * 400 + (month <= 2));
+    int hh = (int)(secs / 3600), mm = (int)(secs / 60 % 60), ss = (int)(secs % 60);
+    const int fields[6] = {year / 100, year % 100, month, day, hh, mm};
+    char *p = out;
+    for (int i = 0; i < 6; i++) {
+        *p++ = (char)('0' + fields[i] / 10);
+        *p++ = (char)('0' + fields[i] % 10);
+        if (i == 3)
+            *p++ = 'T';
+    }
+    *p++ = (char)('0' + ss / 10);
+    *p++ = (char)('0' + ss % 10);
+    *p++ = 'Z';
+    *p = '\0';
     return 0;
 }
 
@@ -700,8 +807,8 @@ void iam_sigv4_result_free(iam_sigv4_result *r)
     result_init(r);
 }
 
-static iam_status check_params(const iam_sigv4_params *params, const iam_sigv4_request *req,
-                               iam_sigv4_mode mode, iam_error *err)
+iam_status iam_sigv4_check_params(const iam_sigv4_params *params, const iam_sigv4_request *req,
+                                  iam_sigv4_mode mode, iam_error *err)
 {
     if (!params)
         return iam_error_set(err, IAM_E_CONFIG, "sigv4: params is NULL");
@@ -934,8 +1041,8 @@ done:
 /* "AWS4-HMAC-SHA256\n<date>\n<scope>\n<hex sha256 of the canonical request>" */
 static iam_status build_string_to_sign(iam_sigv4_result *r, size_t akid_len, iam_error *err)
 {
-    unsigned char md[32];
-    if (sha256(r->canonical_request.data, r->canonical_request.len, md) != 0)
+    char hash[65];
+    if (iam_sigv4_sha256_hex(r->canonical_request.data, r->canonical_request.len, hash) != 0)
         return iam_error_set(err, IAM_E_INTERNAL, "sigv4: SHA-256 failed");
     iam_buf *sts = &r->string_to_sign;
     iam_buf_append_str(sts, SIGV4_ALGORITHM "\n");
@@ -944,7 +1051,7 @@ static iam_status build_string_to_sign(iam_sigv4_result *r, size_t akid_len, iam
     /* the scope is the credential without "<AKID>/" */
     iam_buf_append(sts, r->credential.data + akid_len + 1, r->credential.len - akid_len - 1);
     iam_buf_append(sts, "\n", 1);
-    append_hex_lower(sts, md, sizeof md);
+    iam_buf_append(sts, hash, 64);
     return sts->oom ? iam_error_set(err, IAM_E_NOMEM, "sigv4: out of memory") : IAM_OK;
 }
 
@@ -966,14 +1073,16 @@ iam_status iam_sigv4_compute(iam_sigv4_result *out, iam_sigv4_mode mode,
     result_init(out);
     if (!req)
         return iam_error_set(err, IAM_E_CONFIG, "sigv4: request is NULL");
-    st = check_params(params, req, mode, err);
+    st = iam_sigv4_check_params(params, req, mode, err);
     if (st != IAM_OK)
         return st;
+    if (!iam_crypto(err))
+        return IAM_E_INTERNAL;
     cred = params->credentials;
 
     /* Time, expiry, credential scope. */
     now = params->timestamp ? params->timestamp : (int64_t)time(NULL);
-    if (format_date(now, out->amz_date) != 0)
+    if (iam_sigv4_format_date(now, out->amz_date) != 0)
         return iam_error_set(err, IAM_E_CONFIG, "sigv4: timestamp is outside years 1970..9999");
     if (cred->expiration && cred->expiration <= now)
         return iam_error_set(err, IAM_E_CONFIG, "sigv4: the credentials have expired");
@@ -998,12 +1107,10 @@ iam_status iam_sigv4_compute(iam_sigv4_result *out, iam_sigv4_mode mode,
     if (params->payload_hash) {
         memcpy(out->payload_hash, params->payload_hash, strlen(params->payload_hash) + 1);
     } else {
-        unsigned char md[32];
-        if (sha256(req->body, req->body_len, md) != 0) {
+        if (iam_sigv4_sha256_hex(req->body, req->body_len, out->payload_hash) != 0) {
             st = iam_error_set(err, IAM_E_INTERNAL, "sigv4: SHA-256 failed");
             goto fail;
         }
-        hex_lower(out->payload_hash, md, sizeof md);
     }
 
     /* Headers before the query: query signing lists the signed headers in it. */
@@ -1036,8 +1143,9 @@ iam_status iam_sigv4_compute(iam_sigv4_result *out, iam_sigv4_mode mode,
     st = build_string_to_sign(out, strlen(cred->access_key_id), err);
     if (st != IAM_OK)
         goto fail;
-    if (compute_signature(cred->secret_access_key, date8, params->region, params->service,
-                          &out->string_to_sign, out->signature) != 0) {
+    if (iam_sigv4_signature(cred->secret_access_key, date8, params->region, params->service,
+                            out->string_to_sign.data, out->string_to_sign.len,
+                            out->signature) != 0) {
         st = iam_error_set(err, IAM_E_INTERNAL, "sigv4: HMAC-SHA256 failed");
         goto fail;
     }

@@ -49,6 +49,25 @@ iam_status iam_sigv4_compute(iam_sigv4_result *out, iam_sigv4_mode mode,
 /* Zero and release a result; leaves it empty. NULL is ignored. */
 void iam_sigv4_result_free(iam_sigv4_result *r);
 
+/* The steps iam_sigv4_compute is made of, shared with the database-token fast
+ * path (rds_token.c), which writes its canonical request directly. */
+
+/* The argument checks iam_sigv4_compute makes first (same errors). */
+iam_status iam_sigv4_check_params(const iam_sigv4_params *params, const iam_sigv4_request *req,
+                                  iam_sigv4_mode mode, iam_error *err);
+
+/* yyyymmddThhmmssZ; -1 outside years 1970..9999. */
+int iam_sigv4_format_date(int64_t t, char out[17]);
+
+/* Lower-case hex SHA-256 of n bytes (of "" when n is 0). 0 or -1. */
+int iam_sigv4_sha256_hex(const void *data, size_t n, char out[65]);
+
+/* Lower-case hex HMAC-SHA256 of the string to sign under the signing key of
+ * (secret, date8, region, service), which each thread caches. 0 or -1. */
+int iam_sigv4_signature(const char *secret, const char *date8, const char *region,
+                        const char *service, const void *string_to_sign, size_t len,
+                        char out[65]);
+
 /* Append n bytes of s percent-encoded the SigV4 way: every byte but
  * A-Z a-z 0-9 - . _ ~ as %XX with upper-case hex ('/' encoded too). */
 void iam_sigv4_append_encoded(iam_buf *b, const char *s, size_t n);

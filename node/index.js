@@ -434,8 +434,16 @@ class IamAssumeAuthenticator extends TokenAuthenticator {
   }
 }
 
-const simple = require('./simple-auth.js')({ configError, rejectUnknownOptions, setAuthorization, RESOLVED });
-const { BearerTokenAuthenticator, BasicAuthenticator, NoAuthAuthenticator } = simple;
+// The simple authenticators, the AWS signers and the Db2 helper are compiled on
+// first use (an export read, or getAuthenticatorFromEnvironment): a program that
+// needs one IAM authenticator does not pay for them at start-up.
+let simpleAuth = null;
+function simple() {
+  if (simpleAuth === null) {
+    simpleAuth = require('./simple-auth.js')({ configError, rejectUnknownOptions, setAuthorization, RESOLVED });
+  }
+  return simpleAuth;
+}
 
 const TOKEN_CLASSES = {
   iam: IamAuthenticator,
@@ -461,33 +469,53 @@ function getAuthenticatorFromEnvironment(serviceName) {
   const found = addon.loadEnvironment(serviceName, USER_AGENT_EXTRA);
   switch (found.type) {
     case 'bearerToken':
-      return new BearerTokenAuthenticator({ bearerToken: found.bearerToken });
+      return new (simple().BearerTokenAuthenticator)({ bearerToken: found.bearerToken });
     case 'basic':
-      return new BasicAuthenticator({ username: found.username, password: found.password });
+      return new (simple().BasicAuthenticator)({ username: found.username, password: found.password });
     case 'noAuth':
-      return new NoAuthAuthenticator();
+      return new (simple().NoAuthAuthenticator)();
     default:
       return new TOKEN_CLASSES[found.type]({ [PREPARED]: found });
   }
 }
 
-const aws = Object.freeze(require('./aws.js')({ addon, IamcoreError, ErrorCodes }));
-const db2 = Object.freeze(require('./db2.js')({ IamcoreError, ErrorCodes }));
+let awsApi = null;
+function aws() {
+  if (awsApi === null) awsApi = Object.freeze(require('./aws.js')({ addon, IamcoreError, ErrorCodes }));
+  return awsApi;
+}
+
+let db2Api = null;
+function db2() {
+  if (db2Api === null) db2Api = Object.freeze(require('./db2.js')({ IamcoreError, ErrorCodes }));
+  return db2Api;
+}
+
+// Loaded now: NODE_DEBUG=iamcore must see the events from the start.
 const { setLogHook } = require('./log.js')({ addon, IamcoreError, ErrorCodes });
+
+/** An export computed on first read, then the same object on every read. */
+const lazy = (get) => ({ get, enumerable: true, configurable: true });
 
 module.exports = {
   IamAuthenticator,
   ContainerAuthenticator,
   VpcInstanceAuthenticator,
   IamAssumeAuthenticator,
-  BearerTokenAuthenticator,
-  BasicAuthenticator,
-  NoAuthAuthenticator,
-  getAuthenticatorFromEnvironment,
-  RdsSigner: aws.RdsSigner,
-  DsqlSigner: aws.DsqlSigner,
-  aws,
-  db2,
+};
+Object.defineProperties(module.exports, {
+  BearerTokenAuthenticator: lazy(() => simple().BearerTokenAuthenticator),
+  BasicAuthenticator: lazy(() => simple().BasicAuthenticator),
+  NoAuthAuthenticator: lazy(() => simple().NoAuthAuthenticator),
+});
+module.exports.getAuthenticatorFromEnvironment = getAuthenticatorFromEnvironment;
+Object.defineProperties(module.exports, {
+  RdsSigner: lazy(() => aws().RdsSigner),
+  DsqlSigner: lazy(() => aws().DsqlSigner),
+  aws: lazy(aws),
+  db2: lazy(db2),
+});
+Object.assign(module.exports, {
   setLogHook,
   IamcoreError,
   ErrorCodes,
@@ -501,4 +529,4 @@ module.exports = {
   IAMCORE_NOMEM: ErrorCodes.NOMEM,
   IAMCORE_INTERNAL: ErrorCodes.INTERNAL,
   version: addon.version,
-};
+});

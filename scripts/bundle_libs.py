@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Copies a native module and the shared libraries it needs into one directory, so that
-it loads on a Linux machine without libcurl, cJSON or OpenSSL installed: what auditwheel
-does for the Python wheel, done here for the Node addon.
+"""Copies native modules and the shared libraries they need into one directory, so that
+they load on a Linux machine without libcurl, cJSON or OpenSSL installed: what auditwheel
+does for the Python wheel, done here for the Node addon (iamcore.node, and
+iamcore_libs.node, which names the libcurl and libcrypto the addon opens at its first
+request: csrc/libs/iamcore_libs.c).
 
-    bundle_libs.py MODULE OUTDIR
+    bundle_libs.py MODULE... OUTDIR
     bundle_libs.py --deps MODULE...    the files of those libraries, one a line
 
 Every library that `ldd MODULE` resolves is copied, except the ones the manylinux policy
@@ -65,14 +67,17 @@ def glibc_floor(files):
     return max(versions, key=lambda v: tuple(int(x) for x in v.split(".")))
 
 
-def main(module, outdir):
+def main(modules, outdir):
     os.makedirs(outdir, exist_ok=True)
-    libs = dependencies(module)
+    libs = {}
+    for module in modules:
+        libs.update(dependencies(module))
     renamed = {soname: hashed_name(soname, path) for soname, path in libs.items()}
-    target = os.path.join(outdir, os.path.basename(module))
-    shutil.copyfile(module, target)
-    run("strip", "--strip-unneeded", target)
-    files = [target]
+    targets = [os.path.join(outdir, os.path.basename(module)) for module in modules]
+    for module, target in zip(modules, targets):
+        shutil.copyfile(module, target)
+        run("strip", "--strip-unneeded", target)
+    files = list(targets)
     for soname, path in sorted(libs.items()):
         copy = os.path.join(outdir, renamed[soname])
         shutil.copyfile(path, copy)
@@ -90,9 +95,10 @@ def main(module, outdir):
         run("patchelf", "--remove-rpath", path)
         run("patchelf", "--set-rpath", "$ORIGIN", path)
     # Nothing may still resolve outside outdir, except the system's libraries.
-    for soname, path in dependencies(target).items():
-        if os.path.dirname(path) != os.path.realpath(outdir):
-            sys.exit("bundle_libs: %s still resolves %s to %s" % (target, soname, path))
+    for target in targets:
+        for soname, path in dependencies(target).items():
+            if os.path.dirname(path) != os.path.realpath(outdir):
+                sys.exit("bundle_libs: %s still resolves %s to %s" % (target, soname, path))
     print("glibc >= %s" % glibc_floor(files))
     for name in sorted(renamed.values()):
         print(name)
@@ -104,7 +110,7 @@ if __name__ == "__main__":
         for name in sys.argv[2:]:
             paths.update(dependencies(name).values())
         print("\n".join(sorted(paths)))
-    elif len(sys.argv) == 3:
-        main(sys.argv[1], sys.argv[2])
+    elif len(sys.argv) >= 3:
+        main(sys.argv[1:-1], sys.argv[-1])
     else:
         sys.exit(__doc__)

@@ -2,8 +2,9 @@
 # Installs what building and testing iamcore needs on a Debian-like machine:
 # a C compiler, make, pkg-config, the openssl tool and the -dev packages of
 # libcurl (OpenSSL flavour), cJSON and OpenSSL; for the tests, PostgreSQL (the
-# RDS recipes log in to a private server started by the tests) and curl (the
-# docs' curl examples run). Python 3 and
+# RDS recipes log in to a private server started by the tests), curl (the
+# docs' curl examples run) and valgrind (the instruction counts of
+# bench/icount.py). Python 3 and
 # Node.js (>= 18) with npm must already be installed. Only missing packages are
 # installed. With --fuzz, also clang and its libFuzzer runtime, which only the
 # fuzzing campaigns (scripts/fuzz.sh) need.
@@ -13,7 +14,7 @@ fuzz=0
 [ "${1:-}" = "--fuzz" ] && fuzz=1
 
 need=()
-pkgs=(gcc make pkg-config openssl libcurl4-openssl-dev libcjson-dev libssl-dev postgresql curl)
+pkgs=(gcc make pkg-config openssl libcurl4-openssl-dev libcjson-dev libssl-dev postgresql curl valgrind)
 [ $fuzz -eq 1 ] && pkgs+=(clang)
 for pkg in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")

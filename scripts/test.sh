@@ -36,6 +36,7 @@ stage "Fuzz corpora replay (ASan + UBSan)" make -s test-fuzz-replay
 stage "C concurrency tests (TSan)" make -s test-c-tsan
 stage "Python tests" python3 -m pytest -q -p no:cacheprovider tests/python tests/emulator
 stage "Node tests" npm test --silent
+stage "Instruction counts of the hot paths (callgrind)" python3 bench/icount.py
 stage "Python and Node tests with the core under ASan + UBSan" scripts/test-asan.sh
 stage "Packages: wheel, sdist, npm tarball, action zips" scripts/test-packages.sh
 echo "== Secret scan of the whole run"

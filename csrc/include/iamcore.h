@@ -71,10 +71,21 @@ IAM_API void iam_error_clear(iam_error *err);
 
 /* ---------------------------------------------------------------- library */
 
-/* Optional: initialise libcurl once. Every constructor calls it; thread-safe. */
+/* Optional: load libcurl (dlopen) and initialise it now; otherwise the first
+ * request does (constructors do not). Thread-safe; the result is final:
+ * IAM_E_INTERNAL when libcurl cannot be loaded or initialised. */
 IAM_API iam_status iam_global_init(void);
 
 IAM_API const char *iam_version(void);
+
+/* Packaged builds (a wheel, an npm prebuilt) carry their own libcurl and
+ * libcrypto, named by a small shared object built beside the extension module
+ * (csrc/libs/iamcore_libs.c). The module that holds `addr` is
+ * <dir>/<own_stem><rest>: when <dir>/<anchor_stem><rest> exists, libcurl and
+ * (unless the process has an OpenSSL 3 of its own) libcrypto are loaded
+ * through it rather than by soname. Returns 1 if so, 0 if there is none. Call
+ * it once, from the module's initialisation, before any request. */
+IAM_API int iam_libs_use_beside(const void *addr, const char *own_stem, const char *anchor_stem);
 
 /* ---------------------------------------------------------------- authenticators */
 

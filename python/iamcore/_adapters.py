@@ -17,8 +17,6 @@ The functions :func:`requests_auth` and :func:`httpx_auth` wrap any object with
 only; iamcore depends on neither.
 """
 
-import functools
-
 __all__ = ["AuthAdapters", "TokenAuthAdapters", "requests_auth", "httpx_auth"]
 
 
@@ -113,7 +111,7 @@ class TokenAuthAdapters(AuthAdapters):
         if future is None:
             future = loop.run_in_executor(None, self.token)
             _in_flight[key] = future
-            future.add_done_callback(functools.partial(_forget, key))
+            future.add_done_callback(lambda done, key=key: _forget(key, done))
         return await asyncio.shield(future)
 
 
@@ -177,7 +175,21 @@ def _describe(adapter):
     return f"{type(adapter).__name__}({adapter.authenticator!r})"
 
 
-@functools.lru_cache(maxsize=None)
+def _once(make):
+    """make() on the first call, the same object on every later one (what
+    functools.lru_cache would do here; importing functools and collections costs
+    a clean interpreter about as much as importing iamcore)."""
+    made = []
+
+    def get():
+        if not made:
+            made.append(make())  # two threads may both make one: the first is kept
+        return made[0]
+
+    return get
+
+
+@_once
 def _requests_class():
     import requests.auth
 
@@ -195,7 +207,7 @@ def _requests_class():
     return RequestsAuth
 
 
-@functools.lru_cache(maxsize=None)
+@_once
 def _httpx_class():
     import httpx
 

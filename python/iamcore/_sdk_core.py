@@ -22,7 +22,6 @@ instance, for code checked by a type checker (which does not see a virtual
 subclass) or an import system the finder cannot take part in.
 """
 
-import importlib.util
 import sys
 
 from ._adapters import AuthAdapters
@@ -96,12 +95,26 @@ def _install():
         return
     if any(isinstance(finder, _Finder) for finder in sys.meta_path):
         return
-    try:
-        installed = importlib.util.find_spec(_PACKAGE) is not None
-    except (ImportError, ValueError):
-        installed = False
-    if installed:
+    if _installed(_PACKAGE):
         sys.meta_path.insert(0, _Finder())
+
+
+def _installed(name):
+    """importlib.util.find_spec(name) is not None, for a top-level name, without
+    importing importlib.util (with functools, contextlib and warnings, it costs a
+    clean interpreter about as much as importing iamcore)."""
+    if name in sys.modules:  # None there: made unimportable on purpose
+        return getattr(sys.modules[name], "__spec__", None) is not None
+    for finder in list(sys.meta_path):
+        find = getattr(finder, "find_spec", None)
+        if find is None:
+            continue
+        try:
+            if find(name, None) is not None:
+                return True
+        except (ImportError, ValueError):
+            return False
+    return False
 
 
 def sdk_core_authenticator(authenticator):

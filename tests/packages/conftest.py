@@ -43,12 +43,15 @@ exec "$@"
 
 
 def in_tree_builds():
-    """The extension and addon scripts/build.sh made: linked to the system's libraries."""
+    """The extension and addon scripts/build.sh made, with their libraries anchors
+    (csrc/libs/iamcore_libs.c): linked to the system's libraries."""
     found = sorted((ROOT / "python" / "iamcore").glob("_native*.so"))
+    anchors = sorted((ROOT / "python" / "iamcore").glob("_libs*.so"))
     addon = ROOT / "build" / "Release" / "iamcore.node"
-    if not found or not addon.exists():
+    addon_anchor = ROOT / "build" / "Release" / "iamcore_libs.node"
+    if not found or not anchors or not addon.exists() or not addon_anchor.exists():
         pytest.fail("the in-tree builds are missing: run scripts/build.sh first")
-    return [found[0], addon]
+    return [found[0], anchors[0], addon, addon_anchor]
 
 
 @pytest.fixture(scope="session")
