@@ -31,7 +31,7 @@ def test_no_headers_or_pkg_config_files_in_the_bare_view(bare):
 
 
 def test_builds_linked_to_the_system_libraries_do_not_load_in_the_bare_view(bare):
-    extension, addon = in_tree_builds()
+    extension, _, addon, addon_anchor = in_tree_builds()
     # The loader finds /dev/null where each library was: "file too short".
     python = bare([sys.executable, "-c", "import iamcore"], cwd=extension.parent.parent)
     assert python.returncode == 1
@@ -39,3 +39,7 @@ def test_builds_linked_to_the_system_libraries_do_not_load_in_the_bare_view(bare
     node = bare(["node", "-e", f"require({str(addon)!r})"], cwd=ROOT)
     assert node.returncode == 1
     assert "ERR_DLOPEN_FAILED" in node.stderr and "file too short" in node.stderr
+    # Nor do the libraries anchors, through which libcurl is opened.
+    node = bare(["node", "-e", f"process.dlopen({{exports: {{}}}}, {str(addon_anchor)!r})"], cwd=ROOT)
+    assert node.returncode == 1
+    assert "file too short" in node.stderr
