@@ -37,14 +37,15 @@
       ]
     },
     {
-      # Links libcurl (and the libcrypto it uses) and holds nothing else: the npm
-      # prebuilt bundles them beside it (scripts/bundle_libs.py), and the addon opens
-      # it instead of the system's libcurl when it is there (csrc/libs/iamcore_libs.c).
-      "target_name": "iamcore_libs",
-      "sources": ["csrc/libs/iamcore_libs.c"],
-      "cflags": ["<!@(pkg-config --cflags libcurl libcrypto)"],
+      # Links libcurl and holds nothing else: the npm prebuilt bundles libcurl and what
+      # it needs beside it (scripts/bundle_libs.py), and the addon opens it instead of
+      # the system's libcurl when it is there (csrc/libs/anchor_libcurl.c). libcrypto
+      # needs no anchor here: Node has its own OpenSSL 3.
+      "target_name": "iamcore_libcurl",
+      "sources": ["csrc/libs/anchor_libcurl.c"],
+      "cflags": ["<!@(pkg-config --cflags libcurl)"],
       "cflags_c": ["-std=c11"],
-      "libraries": ["<!@(pkg-config --libs libcurl libcrypto)"]
+      "libraries": ["<!@(pkg-config --libs libcurl)"]
     }
   ]
 }

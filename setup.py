@@ -107,16 +107,16 @@ def native_extension():
     )
 
 
-def libs_anchor():
-    """iamcore._libs: links libcurl and libcrypto and holds nothing else, so that
-    auditwheel copies them (and what they need) into the wheel. The core opens it
-    instead of the system's libraries when it is there (csrc/libs/iamcore_libs.c)."""
+def libs_anchor(lib, package):
+    """iamcore._lib<lib>: links one library (libcurl or libcrypto) and holds nothing
+    else, so that auditwheel copies it (and what it needs) into the wheel. The core
+    opens it instead of the system's library when it is there (csrc/libs/)."""
     include_dirs, library_dirs, libraries, compile_args, link_args = split_flags(
-        pkg_config("--cflags"), pkg_config("--libs", ("libcurl", "libcrypto"))
+        pkg_config("--cflags", (package,)), pkg_config("--libs", (package,))
     )
     return Extension(
-        "iamcore._libs",
-        sources=[os.path.join("csrc", "libs", "iamcore_libs.c")],
+        "iamcore._lib" + lib,
+        sources=[os.path.join("csrc", "libs", "anchor_lib%s.c" % lib)],
         include_dirs=include_dirs,
         library_dirs=library_dirs,
         libraries=libraries,
@@ -138,7 +138,8 @@ setup(
     packages=["iamcore", "iamcore.emulator"],
     package_data={"iamcore": ["py.typed", "*.pyi"], "iamcore.emulator": ["README.md"]},
     exclude_package_data={"iamcore": ["*.c", "*.h"]},
-    ext_modules=[native_extension(), libs_anchor()],
+    ext_modules=[native_extension(), libs_anchor("curl", "libcurl"),
+                 libs_anchor("crypto", "libcrypto")],
     cmdclass={"build_py": build_py_without_tests},
     zip_safe=False,
 )

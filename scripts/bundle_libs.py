@@ -2,8 +2,8 @@
 """Copies native modules and the shared libraries they need into one directory, so that
 they load on a Linux machine without libcurl, cJSON or OpenSSL installed: what auditwheel
 does for the Python wheel, done here for the Node addon (iamcore.node, and
-iamcore_libs.node, which names the libcurl and libcrypto the addon opens at its first
-request: csrc/libs/iamcore_libs.c).
+iamcore_libcurl.node, which names the libcurl the addon opens at its first request:
+csrc/libs/anchor_libcurl.c).
 
     bundle_libs.py MODULE... OUTDIR
     bundle_libs.py --deps MODULE...    the files of those libraries, one a line

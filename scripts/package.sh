@@ -75,7 +75,7 @@ if [ $want_node -eq 1 ]; then
         { cat "$WORK/addon.log"; exit 1; }
     prebuilt=$package/node/prebuilds/linux-x64
     python3 scripts/bundle_libs.py "$package/build/Release/iamcore.node" \
-        "$package/build/Release/iamcore_libs.node" "$prebuilt" \
+        "$package/build/Release/iamcore_libcurl.node" "$prebuilt" \
         >"$WORK/bundled.txt"
     rm -rf "$package/build"
     (cd "$package" && node -e "require('./node/prebuilds/linux-x64/iamcore.node')")

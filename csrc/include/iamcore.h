@@ -79,13 +79,14 @@ IAM_API iam_status iam_global_init(void);
 IAM_API const char *iam_version(void);
 
 /* Packaged builds (a wheel, an npm prebuilt) carry their own libcurl and
- * libcrypto, named by a small shared object built beside the extension module
- * (csrc/libs/iamcore_libs.c). The module that holds `addr` is
- * <dir>/<own_stem><rest>: when <dir>/<anchor_stem><rest> exists, libcurl and
- * (unless the process has an OpenSSL 3 of its own) libcrypto are loaded
- * through it rather than by soname. Returns 1 if so, 0 if there is none. Call
- * it once, from the module's initialisation, before any request. */
-IAM_API int iam_libs_use_beside(const void *addr, const char *own_stem, const char *anchor_stem);
+ * libcrypto, named by two small shared objects built beside the extension
+ * module (csrc/libs/). The module that holds `addr` is <dir>/<own_stem><rest>:
+ * when <dir>/<anchor_prefix>curl<rest> exists, libcurl is loaded through it
+ * rather than by soname, and when <dir>/<anchor_prefix>crypto<rest> exists, so
+ * is libcrypto (unless the process has an OpenSSL 3 of its own). Returns how
+ * many anchors were found (0: the sonames). Call it once, from the module's
+ * initialisation, before any request; the first call decides. */
+IAM_API int iam_libs_use_beside(const void *addr, const char *own_stem, const char *anchor_prefix);
 
 /* ---------------------------------------------------------------- authenticators */
 

@@ -81,9 +81,9 @@ static napi_status init(napi_env env, napi_value exports)
 
 NAPI_MODULE_INIT()
 {
-    /* The npm prebuilt's libcurl: through iamcore_libs.node beside this addon. */
+    /* The npm prebuilt's libcurl: through iamcore_libcurl.node beside this addon. */
     static const char here = 0;
-    iam_libs_use_beside(&here, "iamcore", "iamcore_libs");
+    iam_libs_use_beside(&here, "iamcore", "iamcore_lib");
     napi_status st = init(env, exports);
     if (st != napi_ok) {
         iamnode_throw_napi_failure(env, st);

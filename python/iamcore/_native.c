@@ -896,8 +896,9 @@ fail:
 
 IAMPY_EXPORT PyMODINIT_FUNC PyInit__native(void)
 {
-    /* A wheel's libcurl and libcrypto: through _libs<suffix> beside this module. */
-    iam_libs_use_beside(user_agent_extra, "_native", "_libs");
+    /* A wheel's libcurl and libcrypto: through _libcurl<suffix> and
+     * _libcrypto<suffix> beside this module. */
+    iam_libs_use_beside(user_agent_extra, "_native", "_lib");
     const char *v = Py_GetVersion();
     snprintf(user_agent_extra, sizeof user_agent_extra, "python/%.*s",
              (int)strcspn(v, " "), v);

@@ -1,4 +1,4 @@
-/* iam_libs_use_beside: a packaged build's libraries anchor, found beside the
+/* iam_libs_use_beside: a packaged build's libcurl anchor, found beside the
  * module by name, is what libcurl is loaded through; without one (or when the
  * module's name does not match) the soname is. The first call decides, so
  * each case runs in a child process of its own. */
@@ -16,7 +16,8 @@
 
 /* This program is <dir>/test_lib_anchor; its anchor in these tests: */
 #define OWN_STEM "test_lib_anchor"
-#define ANCHOR_STEM "test_lib_anchor.libs"
+#define ANCHOR_PREFIX "test_lib_anchor.lib"
+#define ANCHOR_FILE ANCHOR_PREFIX "curl"
 
 static char anchor[4096];
 
@@ -64,23 +65,23 @@ static void in_child(void (*fn)(void))
 
 static void used_when_present_body(void)
 {
-    CHECK_EQ_INT(iam_libs_use_beside(anchor, OWN_STEM, ANCHOR_STEM), 1);
+    CHECK_EQ_INT(iam_libs_use_beside(anchor, OWN_STEM, ANCHOR_PREFIX), 1);
     CHECK(!mapped(anchor)); /* not before the first request */
     request();
     CHECK(mapped(anchor));
-    CHECK_EQ_INT(iam_libs_use_beside(anchor, "other", "other.libs"), 1); /* decided */
+    CHECK_EQ_INT(iam_libs_use_beside(anchor, "other", "other.lib"), 1); /* decided */
 }
 
 static void absent_anchor_body(void)
 {
     unlink(anchor);
-    CHECK_EQ_INT(iam_libs_use_beside(anchor, OWN_STEM, ANCHOR_STEM), 0);
+    CHECK_EQ_INT(iam_libs_use_beside(anchor, OWN_STEM, ANCHOR_PREFIX), 0);
     request(); /* through the soname */
 }
 
 static void other_module_name_body(void)
 {
-    CHECK_EQ_INT(iam_libs_use_beside(anchor, "not_this_program", ANCHOR_STEM), 0);
+    CHECK_EQ_INT(iam_libs_use_beside(anchor, "not_this_program", ANCHOR_PREFIX), 0);
     request();
     CHECK(!mapped(anchor));
 }
@@ -89,7 +90,7 @@ static void used_when_present(void) { in_child(used_when_present_body); }
 static void other_module_name(void) { in_child(other_module_name_body); }
 static void absent_anchor(void) { in_child(absent_anchor_body); }
 
-/* The anchor: a copy of the system's libcurl (it names libcrypto too). */
+/* The anchor: a copy of the system's libcurl. */
 static int make_anchor(void)
 {
     char self[2048];
@@ -98,7 +99,7 @@ static int make_anchor(void)
         return -1;
     self[n] = '\0';
     *strrchr(self, '/') = '\0';
-    snprintf(anchor, sizeof anchor, "%s/%s", self, ANCHOR_STEM);
+    snprintf(anchor, sizeof anchor, "%s/%s", self, ANCHOR_FILE);
     Dl_info info;
     void *curl = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
     void *sym = curl ? dlsym(curl, "curl_easy_init") : NULL;

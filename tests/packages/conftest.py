@@ -44,14 +44,15 @@ exec "$@"
 
 def in_tree_builds():
     """The extension and addon scripts/build.sh made, with their libraries anchors
-    (csrc/libs/iamcore_libs.c): linked to the system's libraries."""
-    found = sorted((ROOT / "python" / "iamcore").glob("_native*.so"))
-    anchors = sorted((ROOT / "python" / "iamcore").glob("_libs*.so"))
+    (csrc/libs/): linked to the system's libraries."""
+    package = ROOT / "python" / "iamcore"
+    found = [sorted(package.glob(pattern)) for pattern in ("_native*.so", "_libcurl*.so",
+                                                             "_libcrypto*.so")]
     addon = ROOT / "build" / "Release" / "iamcore.node"
-    addon_anchor = ROOT / "build" / "Release" / "iamcore_libs.node"
-    if not found or not anchors or not addon.exists() or not addon_anchor.exists():
+    addon_anchor = ROOT / "build" / "Release" / "iamcore_libcurl.node"
+    if not all(found) or not addon.exists() or not addon_anchor.exists():
         pytest.fail("the in-tree builds are missing: run scripts/build.sh first")
-    return [found[0], anchors[0], addon, addon_anchor]
+    return [files[0] for files in found] + [addon, addon_anchor]
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ def test_no_headers_or_pkg_config_files_in_the_bare_view(bare):
 
 
 def test_builds_linked_to_the_system_libraries_do_not_load_in_the_bare_view(bare):
-    extension, _, addon, addon_anchor = in_tree_builds()
+    extension, _, _, addon, addon_anchor = in_tree_builds()
     # The loader finds /dev/null where each library was: "file too short".
     python = bare([sys.executable, "-c", "import iamcore"], cwd=extension.parent.parent)
     assert python.returncode == 1

@@ -53,7 +53,7 @@ def test_the_tarball_carries_the_prebuilt_addon_and_its_libraries(npm_tarball):
     with tarfile.open(npm_tarball) as t:
         names = [n[len("package/"):] for n in t.getnames()]
     assert f"{PREBUILT}/iamcore.node" in names
-    assert f"{PREBUILT}/iamcore_libs.node" in names  # names libcurl
+    assert f"{PREBUILT}/iamcore_libcurl.node" in names  # names libcurl
     for lib in BUNDLED:
         assert [n for n in names if re.fullmatch(rf"{PREBUILT}/{lib}-[0-9a-f]{{8}}\.so[.0-9]*", n)], lib
     # The sources and the install script of the source-build fallback.
@@ -75,10 +75,10 @@ def test_quick_start_in_the_bare_view(bare, app, emulator, cr_token_file):
 
 def test_ldd_resolves_the_bundled_libraries(bare, app, capsys):
     # The addon links cJSON; libcurl (and its libssl, libcrypto) come through
-    # iamcore_libs.node, which the addon opens at its first request.
+    # iamcore_libcurl.node, which the addon opens at its first request.
     addon = app / "node_modules" / "iamcore" / PREBUILT / "iamcore.node"
     resolved = {}
-    for module in (addon, addon.with_name("iamcore_libs.node")):
+    for module in (addon, addon.with_name("iamcore_libcurl.node")):
         result = bare(["ldd", module])
         with capsys.disabled():
             print(f"\nldd {module.relative_to(app)} (bare view):\n{result.stdout}", end="")

@@ -41,7 +41,8 @@ def test_the_wheel_is_manylinux_and_carries_its_libraries(wheel):
     for lib in BUNDLED:
         assert any(re.fullmatch(rf"iamcore\.libs/{lib}-[0-9a-f]{{8}}\.so[.0-9]*", n) for n in names), lib
     assert f"iamcore/_native.cpython-{tag[2:]}-x86_64-linux-gnu.so" in names
-    assert f"iamcore/_libs.cpython-{tag[2:]}-x86_64-linux-gnu.so" in names  # names libcurl
+    for lib in ("curl", "crypto"):  # the anchors that name libcurl and libcrypto
+        assert f"iamcore/_lib{lib}.cpython-{tag[2:]}-x86_64-linux-gnu.so" in names
     assert not [n for n in names if n.endswith((".c", ".h", ".o"))]
     assert "iamcore/emulator/iam_emulator.py" in names
     assert not [n for n in names if "/test_" in n]
@@ -77,12 +78,12 @@ def test_quick_start_in_the_bare_view(bare, venv, emulator, cr_token_file, tmp_p
 
 
 def test_ldd_resolves_the_bundled_libraries(bare, venv, capsys):
-    # The extension links cJSON; libcurl and libcrypto come through _libs, which the
-    # extension opens at its first request (csrc/libs/iamcore_libs.c).
-    [extension] = site_packages(venv).glob("iamcore/_native*.so")
-    [anchor] = site_packages(venv).glob("iamcore/_libs*.so")
+    # The extension links cJSON; libcurl and libcrypto come through the anchors
+    # _libcurl and _libcrypto, which the extension opens on first use (csrc/libs/).
+    modules = [next(site_packages(venv).glob(f"iamcore/{name}*.so"))
+               for name in ("_native", "_libcurl", "_libcrypto")]
     resolved = {}
-    for module in (extension, anchor):
+    for module in modules:
         result = bare(["ldd", module])
         with capsys.disabled():
             print(f"\nldd {module.relative_to(venv)} (bare view):\n{result.stdout}", end="")
