@@ -14,6 +14,7 @@
 /* POSIX functions (clock_gettime, strncasecmp, …) under -std=c11. */
 #define _GNU_SOURCE
 #include "http.h"
+#include "ca_bundle.h"
 #include "curl_lib.h"
 #include "error.h"
 #include "fork.h"
@@ -41,6 +42,7 @@ struct iam_http {
     CURL *curl;
     iam_http_options o;
     char *ca_file, *proxy, *user_agent;
+    char *ca_default;             /* without ca_file: the bundle to trust (ca_bundle.h) */
     uint64_t rng; /* jitter only; not for secrets */
     unsigned fork_generation;     /* iam_fork_generation() when curl was made */
     atomic_int busy;              /* a request is using curl */
@@ -135,6 +137,17 @@ static void replace_inherited(iam_http *h)
     h->curl = NULL;
 }
 
+/* Without ca_file: where libcurl's own default is missing (a bundled Debian
+ * libcurl on another distribution), a bundle that exists. */
+static void pick_ca_default(iam_http *h)
+{
+    char *builtin = NULL; /* libcurl's default (7.84 and later; else NULL) */
+    h->api->easy_getinfo(h->curl, CURLINFO_CAINFO, &builtin);
+    free(h->ca_default);
+    /* Out of memory here only leaves libcurl's default in place. */
+    h->ca_default = iam_strdup(iam_ca_pick(getenv("SSL_CERT_FILE"), builtin, iam_ca_bundles));
+}
+
 static int inherited(const iam_http *h)
 {
     return h->fork_generation != iam_fork_generation();
@@ -149,6 +162,7 @@ void iam_http_free(iam_http *h)
     if (h->curl)
         h->api->easy_cleanup(h->curl);
     free(h->ca_file);
+    free(h->ca_default);
     iam_secret_free(h->proxy); /* a proxy URL may carry user:password */
     free(h->user_agent);
     free(h);
@@ -311,8 +325,8 @@ static int set_common_options(iam_http *h, attempt *a)
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_SSL_VERIFYPEER, h->o.insecure ? 0L : 1L);
     SET(CURLOPT_SSL_VERIFYHOST, h->o.insecure ? 0L : 2L);
-    if (h->o.ca_file)
-        SET(CURLOPT_CAINFO, h->o.ca_file);
+    if (h->o.ca_file || h->ca_default)
+        SET(CURLOPT_CAINFO, h->o.ca_file ? h->o.ca_file : h->ca_default);
     if (h->o.proxy)
         SET(CURLOPT_PROXY, h->o.proxy);
     if (h->o.user_agent)
@@ -438,6 +452,8 @@ int iam_http_request(iam_http *h, const char *method, const char *url,
             return IAM_E_INTERNAL;
         if (!(h->curl = h->api->easy_init()))
             return iam_error_set(err, IAM_E_NOMEM, "out of memory");
+        if (!h->ca_file)
+            pick_ca_default(h);
     }
     const iam_curl_api *cu = h->api;
     atomic_store(&h->busy, 1);

@@ -53,7 +53,7 @@ def test_the_sdist_holds_every_source_and_no_build_output(sdist):
         names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
     expected = {"setup.py", "pyproject.toml", "MANIFEST.in", "README.md",
                 "tests/emulator/iam_emulator.py", "python/iamcore/py.typed"}
-    expected |= {str(p.relative_to(ROOT)) for pattern in ("csrc/*.c", "csrc/*.h",
+    expected |= {str(p.relative_to(ROOT)) for pattern in ("csrc/*.c", "csrc/*.h", "csrc/libs/*.c",
                  "csrc/include/*.h", "python/iamcore/*.c", "python/iamcore/*.h",
                  "python/iamcore/*.py", "python/iamcore/*.pyi") for p in ROOT.glob(pattern)}
     assert expected <= names, sorted(expected - names)

@@ -38,3 +38,24 @@ def test_container_over_https_with_ca_file(emulator, container):
 def test_container_rejects_untrusted_certificate(emulator, container):
     with pytest.raises(iamcore.TLSError):
         container(url=emulator.https, timeout=3).token()
+
+
+def test_ssl_cert_file_is_trusted_without_ca_file(emulator, iam, monkeypatch):
+    # As OpenSSL, Python and the curl tool read it (docs/behaviour.md, "TLS").
+    monkeypatch.setenv("SSL_CERT_FILE", emulator.ca_file)
+    assert iam(url=emulator.https).token().count(".") == 2
+    assert emulator.count() == 1
+
+
+def test_ca_file_wins_over_ssl_cert_file(emulator, iam, monkeypatch, tmp_path):
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-bundle.pem"))
+    assert iam(url=emulator.https, ca_file=emulator.ca_file).token().count(".") == 2
+
+
+def test_ssl_cert_file_naming_no_file_is_a_tls_error(emulator, iam, monkeypatch, tmp_path):
+    missing = tmp_path / "no-such-bundle.pem"
+    monkeypatch.setenv("SSL_CERT_FILE", str(missing))
+    with pytest.raises(iamcore.TLSError) as info:
+        iam(url=emulator.https, timeout=3).token()
+    assert str(missing) in str(info.value)
+    assert emulator.count() == 0
