@@ -18,75 +18,13 @@
 
 const [repo, url, tokenFile, loopsArg, repeatsArg, rdsLoopsArg] = process.argv.slice(2);
 const { IamAuthenticator, ContainerAuthenticator, RdsSigner, aws } = require(repo);
+const { rdsOpts, measure, signerSync, signerAwait, measureRds } = require('./loops.js');
 const loops = Number(loopsArg);
 const repeats = Number(repeatsArg);
 const rdsLoops = Number(rdsLoopsArg);
 
-// Also in inproc.py and c/rds_token_bench.c.
-const RDS_HOST = 'mydb.abc123.us-east-1.rds.amazonaws.com';
-const RDS_PREFIX = `${RDS_HOST}:5432/?Action=connect&DBUser=app_user&X-Amz-Algorithm=AWS4-HMAC-SHA256`;
-const rdsOpts = {
-  hostname: RDS_HOST,
-  port: 5432,
-  username: 'app_user',
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
-};
-
-async function syncLoop(auth, opts, n) {
-  let p;
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) p = auth.authenticate(opts);
-  await p;
-  return Number(process.hrtime.bigint() - start) / n;
-}
-
-async function awaitLoop(auth, opts, n) {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) await auth.authenticate(opts);
-  return Number(process.hrtime.bigint() - start) / n;
-}
-
-async function measure(auth) {
-  const opts = { headers: {} };
-  await auth.authenticate(opts); // first call fetches the token; the rest hit the cache
-  await syncLoop(auth, opts, loops / 10); // warm-up (lets the JIT optimise both loops)
-  await awaitLoop(auth, opts, loops / 10);
-  const sync = [];
-  const awaited = [];
-  for (let r = 0; r < repeats; r++) {
-    sync.push(await syncLoop(auth, opts, loops));
-    awaited.push(await awaitLoop(auth, opts, loops));
-  }
-  if (!opts.headers.Authorization.startsWith('Bearer ')) {
-    throw new Error('authenticate() did not set the Authorization header');
-  }
-  return { sync, awaited };
-}
-
-function checkRds(token, what) {
-  if (typeof token !== 'string' || !token.startsWith(RDS_PREFIX) || !token.includes('&X-Amz-Signature=')) {
-    throw new Error(`${what} did not return an RDS token`);
-  }
-}
-
 // Written out per API (no shared loop taking a function), so that each call site
 // stays monomorphic and is timed as a caller writes it.
-async function signerSync(signer, n) {
-  let p;
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) p = signer.getAuthToken();
-  const last = await p;
-  return [Number(process.hrtime.bigint() - start) / n, last];
-}
-
-async function signerAwait(signer, n) {
-  let last;
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) last = await signer.getAuthToken();
-  return [Number(process.hrtime.bigint() - start) / n, last];
-}
-
 async function generateSync(opts, n) {
   let p;
   const start = process.hrtime.bigint();
@@ -102,32 +40,17 @@ async function generateAwait(opts, n) {
   return [Number(process.hrtime.bigint() - start) / n, last];
 }
 
-async function measureRds(syncLoopFn, awaitLoopFn, arg, n, what) {
-  const [, first] = await syncLoopFn(arg, 1);
-  checkRds(first, what);
-  await syncLoopFn(arg, n / 10); // warm-up
-  await awaitLoopFn(arg, n / 10);
-  const sync = [];
-  const awaited = [];
-  for (let r = 0; r < repeats; r++) {
-    const [s, t1] = await syncLoopFn(arg, n);
-    const [a, t2] = await awaitLoopFn(arg, n);
-    checkRds(t1, what);
-    checkRds(t2, what);
-    sync.push(s);
-    awaited.push(a);
-  }
-  return { sync, awaited };
-}
-
 (async () => {
-  const iam = await measure(new IamAuthenticator({ apikey: 'bench-key', url, timeout: 10000 }));
+  const iam = await measure(new IamAuthenticator({ apikey: 'bench-key', url, timeout: 10000 }), loops, repeats);
   const container = await measure(
     new ContainerAuthenticator({ iamProfileName: 'bench-profile', crTokenFilename: tokenFile, url, timeout: 10000 }),
+    loops,
+    repeats,
   );
   const signer = new RdsSigner(rdsOpts);
-  const rdsCached = await measureRds(signerSync, signerAwait, signer, loops, 'RdsSigner.getAuthToken()');
-  const rdsUncached = await measureRds(generateSync, generateAwait, rdsOpts, rdsLoops, 'aws.generateDbAuthToken()');
+  const rdsCached = await measureRds(signerSync, signerAwait, signer, loops, repeats, 'RdsSigner.getAuthToken()');
+  const rdsUncached = await measureRds(generateSync, generateAwait, rdsOpts, rdsLoops, repeats,
+    'aws.generateDbAuthToken()');
   console.log(JSON.stringify({
     iam_sync: iam.sync,
     iam_await: iam.awaited,

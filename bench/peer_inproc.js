@@ -21,96 +21,20 @@ const [repo, url, tokenFile, loopsArg, repeatsArg, rdsLoopsArg] = process.argv.s
 const modules = path.join(repo, 'node_modules');
 const { IamAuthenticator, ContainerAuthenticator } = require(path.join(modules, 'ibm-cloud-sdk-core'));
 const { Signer } = require(path.join(modules, '@aws-sdk', 'rds-signer'));
+const { rdsOpts, measure, signerSync, signerAwait, measureRds } = require('./loops.js');
 const loops = Number(loopsArg);
 const repeats = Number(repeatsArg);
 const rdsLoops = Number(rdsLoopsArg);
 
-// Also in inproc.js.
-const RDS_HOST = 'mydb.abc123.us-east-1.rds.amazonaws.com';
-const RDS_PREFIX = `${RDS_HOST}:5432/?Action=connect&DBUser=app_user&X-Amz-Algorithm=AWS4-HMAC-SHA256`;
-const rdsOpts = {
-  hostname: RDS_HOST,
-  port: 5432,
-  username: 'app_user',
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
-};
-
-async function syncLoop(auth, opts, n) {
-  let p;
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) p = auth.authenticate(opts);
-  await p;
-  return Number(process.hrtime.bigint() - start) / n;
-}
-
-async function awaitLoop(auth, opts, n) {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) await auth.authenticate(opts);
-  return Number(process.hrtime.bigint() - start) / n;
-}
-
-async function measure(auth) {
-  const opts = { headers: {} };
-  await auth.authenticate(opts); // first call fetches the token; the rest hit the cache
-  await syncLoop(auth, opts, loops / 10); // warm-up
-  await awaitLoop(auth, opts, loops / 10);
-  const sync = [];
-  const awaited = [];
-  for (let r = 0; r < repeats; r++) {
-    sync.push(await syncLoop(auth, opts, loops));
-    awaited.push(await awaitLoop(auth, opts, loops));
-  }
-  if (!opts.headers.Authorization.startsWith('Bearer ')) {
-    throw new Error('authenticate() did not set the Authorization header');
-  }
-  return { sync, awaited };
-}
-
-function checkRds(token) {
-  if (typeof token !== 'string' || !token.startsWith(RDS_PREFIX) || !token.includes('&X-Amz-Signature=')) {
-    throw new Error('getAuthToken() did not return an RDS token');
-  }
-}
-
-async function signerSync(signer, n) {
-  let p;
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) p = signer.getAuthToken();
-  const last = await p;
-  return [Number(process.hrtime.bigint() - start) / n, last];
-}
-
-async function signerAwait(signer, n) {
-  let last;
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) last = await signer.getAuthToken();
-  return [Number(process.hrtime.bigint() - start) / n, last];
-}
-
-async function measureRds(signer) {
-  checkRds(await signer.getAuthToken());
-  await signerSync(signer, rdsLoops / 10); // warm-up
-  await signerAwait(signer, rdsLoops / 10);
-  const sync = [];
-  const awaited = [];
-  for (let r = 0; r < repeats; r++) {
-    const [s, t1] = await signerSync(signer, rdsLoops);
-    const [a, t2] = await signerAwait(signer, rdsLoops);
-    checkRds(t1);
-    checkRds(t2);
-    sync.push(s);
-    awaited.push(a);
-  }
-  return { sync, awaited };
-}
-
 (async () => {
-  const iam = await measure(new IamAuthenticator({ apikey: 'bench-key', url }));
+  const iam = await measure(new IamAuthenticator({ apikey: 'bench-key', url }), loops, repeats);
   const container = await measure(
     new ContainerAuthenticator({ iamProfileName: 'bench-profile', crTokenFilename: tokenFile, url }),
+    loops,
+    repeats,
   );
-  const rds = await measureRds(new Signer(rdsOpts));
+  const rds = await measureRds(signerSync, signerAwait, new Signer(rdsOpts), rdsLoops, repeats,
+    'getAuthToken()');
   console.log(JSON.stringify({
     iam_sync: iam.sync,
     iam_await: iam.awaited,

@@ -18,29 +18,7 @@ import time
 
 import boto3
 from ibm_cloud_sdk_core.authenticators import ContainerAuthenticator, IAMAuthenticator
-
-# Also in inproc.py.
-RDS_HOST = "mydb.abc123.us-east-1.rds.amazonaws.com"
-RDS_PREFIX = RDS_HOST + ":5432/?Action=connect&DBUser=app_user&X-Amz-Algorithm=AWS4-HMAC-SHA256"
-ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
-SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-
-
-def per_call_ns(auth, loops, repeats):
-    req = {"headers": {}}
-    auth.authenticate(req)  # first call fetches the token; the rest hit the cache
-    for _ in range(loops // 10):  # warm-up
-        auth.authenticate(req)
-    results = []
-    for _ in range(repeats):
-        start = time.perf_counter_ns()
-        for _ in range(loops):
-            auth.authenticate(req)
-        results.append((time.perf_counter_ns() - start) / loops)
-    if not req["headers"]["Authorization"].startswith("Bearer "):
-        raise SystemExit("authenticate() did not set the Authorization header")
-    return results
-
+from loops import ACCESS_KEY_ID, RDS_HOST, SECRET_ACCESS_KEY, check_rds, per_call_ns
 
 def rds_ns(loops, repeats):
     client = boto3.client("rds", region_name="us-east-1", aws_access_key_id=ACCESS_KEY_ID,
@@ -55,8 +33,7 @@ def rds_ns(loops, repeats):
         for _ in range(loops):
             token = client.generate_db_auth_token(RDS_HOST, 5432, "app_user")
         results.append((time.perf_counter_ns() - start) / loops)
-    if not (token.startswith(RDS_PREFIX) and "&X-Amz-Signature=" in token):
-        raise SystemExit("generate_db_auth_token() did not return an RDS token")
+    check_rds(token, "generate_db_auth_token()")
     return results
 
 

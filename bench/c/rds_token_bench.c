@@ -20,7 +20,7 @@
 #include "iamcore.h"
 #include "iamcore_aws.h"
 
-/* Also in inproc.py and inproc.js. */
+/* Also in loops.py and loops.js. */
 #define HOST "mydb.abc123.us-east-1.rds.amazonaws.com"
 #define PREFIX HOST ":5432/?Action=connect&DBUser=app_user&X-Amz-Algorithm=AWS4-HMAC-SHA256"
 
