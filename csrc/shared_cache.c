@@ -265,12 +265,12 @@ static atomic_uint tmp_counter;
 
 int iam_shared_cache_write(const iam_shared_cache *sc, const iam_token *t)
 {
-    /* As the token cache: after a refresh decision, the next one no sooner
-     * than IAM_REFRESH_RETRY_S — a token that arrives already due (clock skew)
-     * is still shared instead of fetched again by every process. */
+    /* A token that arrives already due (clock skew) is still shared for
+     * IAM_REFRESH_RETRY_S, as the token cache waits that long between refresh
+     * decisions, instead of being fetched again by every process. */
     int64_t refresh_at_ms = iam_shared_refresh_at_ms(t);
-    int64_t retry_ms = iam_now_ms() + (int64_t)IAM_REFRESH_RETRY_S * 1000;
-    if (refresh_at_ms < retry_ms)
+    int64_t now_ms = iam_now_ms(), retry_ms = now_ms + (int64_t)IAM_REFRESH_RETRY_S * 1000;
+    if (refresh_at_ms <= now_ms)
         refresh_at_ms = retry_ms < t->base.expires_at * 1000 ? retry_ms : t->base.expires_at * 1000;
     iam_buf b = {0};
     if (iam_shared_entry_encode(&b, t, refresh_at_ms) != 0) {
