@@ -586,6 +586,51 @@ static void processes_fetch_once(void)
     CHECK_EQ_INT(endpoint_count("iam"), 1);
 }
 
+typedef struct fetch_arg {
+    iam_auth *a;
+    int status;
+} fetch_arg;
+
+static void *fetch_thread(void *p)
+{
+    fetch_arg *f = p;
+    iam_error err;
+    f->status = auth_fetch(f->a, &err);
+    return NULL;
+}
+
+static void a_child_forked_during_a_locked_fetch_adopts_the_parents_token(void)
+{
+    char dir[256];
+    fresh_path(dir, sizeof dir);
+    reset();
+    token_settings("{\"delay_ms\":600}");
+    iam_config c = key_config("shc-fork-key", dir);
+    c.timeout_ms = 5000;
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c);
+    fetch_arg f = {a, -100};
+    pthread_t th;
+    pthread_create(&th, NULL, fetch_thread, &f);
+    /* The parent's fetch holds the lock while the emulator delays its answer. */
+    for (int i = 0; i < 100 && endpoint_count("iam") < 1; i++)
+        usleep(10000);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* The fetch in flight is the parent's: this one waits for the lock,
+         * then adopts what the parent wrote. */
+        iam_error err;
+        _exit(auth_fetch(a, &err) == IAM_OK ? 0 : 1);
+    }
+    pthread_join(th, NULL);
+    CHECK_EQ_INT(f.status, IAM_OK);
+    int status = -1;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    token_settings("{\"delay_ms\":0}");
+    CHECK_EQ_INT(endpoint_count("iam"), 1);
+    iam_auth_free(a);
+}
+
 static void a_due_entry_is_refreshed_once(void)
 {
     char dir[256];
@@ -631,6 +676,7 @@ int main(void)
     RUN(a_held_lock_is_waited_for_at_most_the_timeout);
     RUN(threads_with_their_own_authenticators_fetch_once);
     RUN(processes_fetch_once);
+    RUN(a_child_forked_during_a_locked_fetch_adopts_the_parents_token);
     RUN(a_due_entry_is_refreshed_once);
     remove_tree(base_dir);
     curl_global_cleanup();
