@@ -142,6 +142,8 @@ int iam_shared_entry_encode(iam_buf *b, const iam_token *t, int64_t refresh_at_m
     return b->oom ? -1 : 0;
 }
 
+#define IAM_SHARED_MAX_TIME 100000000000LL /* epoch seconds */
+
 /* "<name> <decimal>\n" at *p; advances *p. */
 static int field(const char **p, const char *end, const char *name, long long *value)
 {
@@ -175,7 +177,9 @@ iam_token *iam_shared_entry_decode(const char *buf, size_t n, int64_t *refresh_a
     if (field(&p, end, "issued_at", &iat) || field(&p, end, "expires_at", &exp) ||
         field(&p, end, "refresh_at_ms", &refresh) || field(&p, end, "length", &len))
         return NULL;
-    if (iat < 0 || exp <= 0 || iat > exp || refresh > exp * 1000 || len <= 0 ||
+    /* Times up to the year 5138: no product below overflows. */
+    if (iat < 0 || exp <= 0 || exp > IAM_SHARED_MAX_TIME || iat > exp || refresh < 0 ||
+        refresh > exp * 1000 || len <= 0 ||
         (size_t)(end - p) != (size_t)len + 1 || p[len] != '\n')
         return NULL;
     for (long long i = 0; i < len; i++)

@@ -134,6 +134,8 @@ static void corrupt_and_truncated_entries_are_refused(void)
         "iamcore-shared-token 1\nissued_at 1\nexpires_at 9\nrefresh_at_ms 8000\nlength 0\n\n",
         "iamcore-shared-token 1\nexpires_at 9\nissued_at 1\nrefresh_at_ms 8000\nlength 3\nabc\n",
         "iamcore-shared-token 1\nissued_at 1\nexpires_at 9\nrefresh_at_ms 8000\nlength 3\nabcd",
+        "iamcore-shared-token 1\nissued_at 1\nexpires_at 999999999999999999\nrefresh_at_ms 5\nlength 3\nabc\n",
+        "iamcore-shared-token 1\nissued_at 1\nexpires_at 9\nrefresh_at_ms -1\nlength 3\nabc\n",
         "garbage",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
