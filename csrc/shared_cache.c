@@ -94,13 +94,26 @@ int iam_shared_cache_new(iam_shared_cache **out, const char *dir, const unsigned
     char hex[65];
     for (int i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    /* A relative path is taken from the current directory now: a later
+     * chdir() must not move the cache. */
+    char cwd[4096];
+    char *abs = NULL;
+    if (dir[0] != '/' && getcwd(cwd, sizeof cwd)) {
+        size_t n = strlen(cwd) + strlen(dir) + 2;
+        if ((abs = malloc(n)))
+            snprintf(abs, n, "%s/%s", cwd, dir);
+    }
     iam_shared_cache *sc = calloc(1, sizeof *sc);
     if (sc) {
-        sc->dir = iam_strdup(dir);
-        sc->entry_path = join(dir, hex, ".token");
-        sc->lock_path = join(dir, hex, ".lock");
+        sc->dir = abs ? abs : iam_strdup(dir);
+        abs = NULL;
+        if (sc->dir) {
+            sc->entry_path = join(sc->dir, hex, ".token");
+            sc->lock_path = join(sc->dir, hex, ".lock");
+        }
         sc->lock_timeout_ms = lock_timeout_ms;
     }
+    free(abs);
     if (!sc || !sc->dir || !sc->entry_path || !sc->lock_path) {
         iam_shared_cache_free(sc);
         return iam_error_set(err, IAM_E_NOMEM, "out of memory");

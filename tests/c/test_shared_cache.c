@@ -452,6 +452,27 @@ static void a_version_1_config_is_still_accepted(void)
     CHECK(auth_config_fails(IAM_AUTH_IAM, &bad, "version", NULL));
 }
 
+static void a_relative_path_stays_where_it_was_at_construction(void)
+{
+    char old_cwd[1024];
+    CHECK(getcwd(old_cwd, sizeof old_cwd) != NULL);
+    CHECK_EQ_INT(chdir(base_dir), 0);
+    reset();
+    iam_config c = key_config("shc-relative-key", "relative-dir");
+    iam_auth *a = auth_make(IAM_AUTH_IAM, &c), *b = auth_make(IAM_AUTH_IAM, &c);
+    CHECK_EQ_INT(chdir("/"), 0);
+    iam_error err;
+    CHECK_EQ_INT(auth_fetch(a, &err), IAM_OK);
+    CHECK_EQ_INT(auth_fetch(b, &err), IAM_OK);
+    CHECK_EQ_INT(endpoint_count("iam"), 1);
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/relative-dir", base_dir);
+    CHECK_EQ_INT(count_entries(dir), 1);
+    CHECK_EQ_INT(chdir(old_cwd), 0);
+    iam_auth_free(a);
+    iam_auth_free(b);
+}
+
 static void a_vanished_directory_falls_back_to_an_own_fetch(void)
 {
     char dir[256];
@@ -674,6 +695,7 @@ int main(void)
     RUN(two_authenticators_share_one_fetch);
     RUN(the_environment_variable_and_its_overrides);
     RUN(a_version_1_config_is_still_accepted);
+    RUN(a_relative_path_stays_where_it_was_at_construction);
     RUN(a_vanished_directory_falls_back_to_an_own_fetch);
     RUN(a_held_lock_is_waited_for_at_most_the_timeout);
     RUN(threads_with_their_own_authenticators_fetch_once);

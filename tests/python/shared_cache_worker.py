@@ -17,7 +17,9 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+# The package the suite tests (conftest.py): another build, or the one in python/.
+sys.path.insert(0, os.environ.get("IAMCORE_TEST_PACKAGE_DIR")
+                or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
 
 import iamcore  # noqa: E402
 
