@@ -3,8 +3,10 @@
 /* POSIX functions (clock_gettime, strncasecmp, …) under -std=c11. */
 #define _GNU_SOURCE
 #include "auth.h"
+#include "auth_shared.h"
 #include "error.h"
 #include "iam_request.h"
+#include "shared_cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +56,7 @@ static int is_token_char(unsigned char c)
 
 static int check_common(const iam_config *cfg, iam_error *err)
 {
-    if (cfg->version != IAM_CONFIG_VERSION)
+    if (cfg->version < IAM_CONFIG_VERSION_MIN || cfg->version > IAM_CONFIG_VERSION)
         return iam_error_set(err, IAM_E_CONFIG, "unsupported iam_config version %u", cfg->version);
     int has_id = cfg->client_id && *cfg->client_id;
     int has_secret = cfg->client_secret && *cfg->client_secret;
@@ -211,6 +213,7 @@ static int build_headers(iam_auth *a, const iam_config *cfg, header_plan plan)
 static void auth_destroy(iam_auth *a)
 {
     iam_token_cache_destroy(&a->cache);
+    iam_shared_cache_free(a->shared);
     iam_http_free(a->http);
     iam_auth_free(a->inner);
     iam_secret_free(a->apikey);
@@ -282,19 +285,25 @@ int iam_auth_post_form(iam_auth *a, const iam_buf *form, const char *what,
     return iam_request_send(a->http, &req, out, err);
 }
 
-/* The token cache's fetch: the grant's request(s). */
+/* The grant's request(s). */
+static int grant_fetch(iam_auth *a, iam_token **out, iam_error *err)
+{
+    switch (a->type) {
+    case IAM_AUTH_IAM: return iam_auth_iam_fetch(a, out, err);
+    case IAM_AUTH_CONTAINER: return iam_auth_container_fetch(a, out, err);
+    case IAM_AUTH_VPC: return iam_auth_vpc_fetch(a, out, err);
+    case IAM_AUTH_IAM_ASSUME: return iam_auth_assume_fetch(a, out, err);
+    default: return iam_error_set(err, IAM_E_INTERNAL, "unknown authenticator type");
+    }
+}
+
+/* The token cache's fetch: the grant, through the shared cache when one is set. */
 static int auth_fetch(void *p, iam_cache_item **out, iam_error *err)
 {
     iam_auth *a = p;
     iam_token *token = NULL;
-    int rc;
-    switch (a->type) {
-    case IAM_AUTH_IAM: rc = iam_auth_iam_fetch(a, &token, err); break;
-    case IAM_AUTH_CONTAINER: rc = iam_auth_container_fetch(a, &token, err); break;
-    case IAM_AUTH_VPC: rc = iam_auth_vpc_fetch(a, &token, err); break;
-    case IAM_AUTH_IAM_ASSUME: rc = iam_auth_assume_fetch(a, &token, err); break;
-    default: rc = iam_error_set(err, IAM_E_INTERNAL, "unknown authenticator type"); break;
-    }
+    int rc = a->shared ? iam_auth_shared_fetch(a, grant_fetch, &token, err)
+                       : grant_fetch(a, &token, err);
     if (rc != IAM_OK && token) {
         iam_token_release(token);
         token = NULL;
@@ -379,6 +388,8 @@ iam_status iam_auth_new(iam_auth **out, iam_auth_type type, const iam_config *cf
     if (init == IAM_OK && build_headers(a, cfg, plan_for(type)) != 0)
         init = IAM_E_NOMEM;
     if (init == IAM_OK)
+        init = iam_auth_shared_init(a, cfg, err);
+    if (init == IAM_OK)
         rc = iam_http_new(&a->http, &ho, err);
     else if (init == IAM_E_NOMEM)
         rc = iam_error_set(err, IAM_E_NOMEM, "out of memory");
@@ -416,5 +427,7 @@ uint64_t iam_auth_peek(iam_auth *a, int64_t *fresh_until_ms)
 
 void iam_auth_invalidate(iam_auth *a)
 {
+    if (a->shared)
+        atomic_store(&a->shared_force, 1);
     iam_token_cache_invalidate(&a->cache);
 }

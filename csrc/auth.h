@@ -40,6 +40,11 @@ struct iam_auth {
 
     iam_http *http;
     iam_token_cache cache;
+
+    /* The shared token cache (auth_shared.h), NULL when off; shared_force is
+     * set by invalidate so the next fetch does not adopt the dropped token. */
+    struct iam_shared_cache *shared;
+    atomic_int shared_force;
 };
 
 /* Per grant: check the grant's own options, copy them, and fetch a token. The

@@ -10,6 +10,8 @@
 #include "auth.h"
 #include "error.h"
 
+#include <string.h>
+
 int iam_auth_assume_check(const iam_config *cfg, iam_error *err)
 {
     if (iam_given(cfg->refresh_token))
@@ -40,7 +42,9 @@ int iam_auth_assume_init(iam_auth *a, const iam_config *cfg, iam_error *err)
     if (oom)
         return IAM_E_NOMEM;
     /* Step 1: the same configuration as an API-key authenticator. */
-    iam_config inner = *cfg;
+    iam_config inner = IAM_CONFIG_INIT;
+    /* Only what the caller's version of the struct has. */
+    memcpy(&inner, cfg, cfg->version >= 2 ? sizeof inner : offsetof(iam_config, shared_cache));
     inner.refresh_token = NULL;
     inner.iam_profile_crn = inner.iam_profile_id = inner.iam_profile_name = NULL;
     inner.iam_account_id = inner.cr_token_filename = inner.vpc_ims_version = NULL;

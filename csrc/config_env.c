@@ -689,7 +689,7 @@ iam_status iam_env_fill_config(const iam_env_properties *p, iam_config *cfg, iam
 {
     if (!p || !cfg)
         return iam_error_set(err, IAM_E_CONFIG, "no properties or no iam_config given");
-    if (cfg->version != IAM_CONFIG_VERSION)
+    if (cfg->version < IAM_CONFIG_VERSION_MIN || cfg->version > IAM_CONFIG_VERSION)
         return iam_error_set(err, IAM_E_CONFIG,
                              "unsupported iam_config version %u (use IAM_CONFIG_INIT)",
                              cfg->version);
@@ -733,8 +733,10 @@ iam_status iam_env_auth_new(iam_auth **out, const iam_env_properties *p, const i
         return iam_error_set(err, IAM_E_CONFIG, "no place for the result (out is NULL)");
     *out = NULL;
     iam_config cfg = IAM_CONFIG_INIT;
-    if (base)
+    if (base && base->version >= 2)
         cfg = *base;
+    else if (base) /* an older, shorter struct: its fields only */
+        memcpy(&cfg, base, offsetof(iam_config, shared_cache));
     iam_auth_type type;
     int rc = iam_env_fill_config(p, &cfg, &type, err);
     if (rc != IAM_OK)

@@ -89,6 +89,14 @@ export interface TokenAuthenticatorOptions {
   connectTimeout?: number;
   /** Retries after the first attempt on connection errors, 429 and 5xx (default 3; 0: none). */
   maxRetries?: number;
+  /**
+   * A directory through which the processes of this user on this host share the
+   * token (docs/shared-cache.md): one IAM request per refresh period for all of
+   * them. Created 0700 if missing; a symbolic link, another user's directory or
+   * one writable by group or others is an IAMCORE_CONFIG error. Not given: the
+   * IAMCORE_SHARED_CACHE environment variable decides; "": off. Not with refreshToken.
+   */
+  sharedCache?: string;
 }
 
 /** Exactly one of `apikey` and `refreshToken`. */
@@ -131,6 +139,8 @@ export interface VpcInstanceAuthenticatorOptions {
   timeout?: number;
   connectTimeout?: number;
   maxRetries?: number;
+  /** As for TokenAuthenticatorOptions. */
+  sharedCache?: string;
 }
 
 /** Exactly one of iamProfileCrn, iamProfileId, iamProfileName (+ iamAccountId). */

@@ -120,8 +120,9 @@ const COMMON_OPTIONS = [
   'timeout',
   'connectTimeout',
   'maxRetries',
+  'sharedCache',
 ];
-const HTTP_OPTIONS = ['headers', 'disableSslVerification', 'caFile', 'proxy', 'timeout', 'connectTimeout', 'maxRetries'];
+const HTTP_OPTIONS = ['headers', 'disableSslVerification', 'caFile', 'proxy', 'timeout', 'connectTimeout', 'maxRetries', 'sharedCache'];
 const IAM_OPTIONS = ['apikey', 'refreshToken', ...COMMON_OPTIONS];
 const CONTAINER_OPTIONS = [
   'iamProfileName',
@@ -150,6 +151,7 @@ const PUBLIC_OPTIONS = new Set([
   'iamAccountId',
   'crTokenFilename',
   'vpcImsVersion',
+  'sharedCache',
 ]);
 
 // Marks the options of an authenticator built by getAuthenticatorFromEnvironment:

@@ -160,9 +160,27 @@ typedef struct iam_config {
 
     /* Identification: appended to the User-Agent, e.g. "python/3.11.7" */
     const char *user_agent_extra;
+
+    /* --- version 2 */
+
+    /* Share tokens with the other processes of this user on this host through
+     * files in this directory (docs/shared-cache.md). NULL: the environment
+     * variable IAMCORE_SHARED_CACHE decides; "": off. Checked at construction:
+     * created 0700 when missing (its parent must exist); a symbolic link, a
+     * directory of another user or one writable by group or others is
+     * IAM_E_CONFIG. Not for the refresh-token grant. */
+    const char *shared_cache;
 } iam_config;
 
-#define IAM_CONFIG_VERSION 1u
+/*
+ * Versions: fields are only ever appended, and each addition raises
+ * IAM_CONFIG_VERSION. A caller compiled against an older header passes its
+ * older version number and a shorter struct: iam_auth_new then reads only the
+ * fields that version had (the newer ones count as not given). Accepted:
+ * IAM_CONFIG_VERSION_MIN to IAM_CONFIG_VERSION.
+ */
+#define IAM_CONFIG_VERSION 2u
+#define IAM_CONFIG_VERSION_MIN 1u
 #define IAM_CONFIG_INIT { .version = IAM_CONFIG_VERSION }
 
 /* Defaults, also used by the bindings' documentation. */

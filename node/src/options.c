@@ -245,6 +245,7 @@ napi_status iamnode_options_read(napi_env env, napi_value obj, iamnode_options *
     NAPI_TRY(read_timeout(env, obj, "timeout", &c->timeout_ms));
     NAPI_TRY(read_timeout(env, obj, "connectTimeout", &c->connect_timeout_ms));
     NAPI_TRY(read_retries(env, obj, "maxRetries", &c->max_retries));
+    NAPI_TRY(read_string(env, obj, "sharedCache", opts, &c->shared_cache));
     NAPI_TRY(read_string(env, obj, "userAgentExtra", opts, &c->user_agent_extra));
     return napi_ok;
 }

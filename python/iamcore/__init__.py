@@ -149,6 +149,13 @@ class IAMAuthenticator(TokenAuthAdapters, _native.Authenticator):
             retries included; default 30.
         connect_timeout: seconds per connection attempt; default 5.
         max_retries: retries after the first attempt; default 3, 0 disables.
+        shared_cache: a directory through which the processes of this user on
+            this host share the token (docs/shared-cache.md): one IAM request
+            per refresh period for all of them. Created 0700 if missing; a
+            symbolic link, another user's directory or one writable by group or
+            others is a ``ConfigError``. None: the ``IAMCORE_SHARED_CACHE``
+            environment variable decides; ``""``: off. Not with
+            ``refresh_token``.
 
     Raises:
         ConfigError: an option is missing or invalid (the message names the
@@ -182,6 +189,7 @@ class IAMAuthenticator(TokenAuthAdapters, _native.Authenticator):
         timeout=None,
         connect_timeout=None,
         max_retries=None,
+        shared_cache=None,
     ):
         _native.Authenticator.__init__(
             self,
@@ -199,6 +207,7 @@ class IAMAuthenticator(TokenAuthAdapters, _native.Authenticator):
             timeout=timeout,
             connect_timeout=connect_timeout,
             max_retries=max_retries,
+            shared_cache=shared_cache,
         )
 
 
@@ -216,8 +225,8 @@ class ContainerAuthenticator(TokenAuthAdapters, _native.Authenticator):
             ``/var/run/secrets/tokens/sa-token``,
             ``/var/run/secrets/codeengine.cloud.ibm.com/compute-resource-token/token``.
         url, client_id, client_secret, scope, headers, disable_ssl_verification,
-        ca_file, proxy, timeout, connect_timeout, max_retries: as for
-            :class:`IAMAuthenticator`.
+        ca_file, proxy, timeout, connect_timeout, max_retries, shared_cache: as
+            for :class:`IAMAuthenticator`.
 
     Raises:
         ConfigError: an option is missing or invalid (no profile given, ...).
@@ -253,6 +262,7 @@ class ContainerAuthenticator(TokenAuthAdapters, _native.Authenticator):
         timeout=None,
         connect_timeout=None,
         max_retries=None,
+        shared_cache=None,
     ):
         _native.Authenticator.__init__(
             self,
@@ -272,6 +282,7 @@ class ContainerAuthenticator(TokenAuthAdapters, _native.Authenticator):
             timeout=timeout,
             connect_timeout=connect_timeout,
             max_retries=max_retries,
+            shared_cache=shared_cache,
         )
 
 
@@ -294,7 +305,7 @@ class VPCInstanceAuthenticator(TokenAuthAdapters, _native.Authenticator):
         headers: extra headers for both requests (not ``Authorization``, which
             carries the identity token).
         disable_ssl_verification, ca_file, proxy, connect_timeout,
-        max_retries: as for :class:`IAMAuthenticator`.
+        max_retries, shared_cache: as for :class:`IAMAuthenticator`.
         timeout: as for :class:`IAMAuthenticator`, for each of the two requests.
 
     Raises:
@@ -327,6 +338,7 @@ class VPCInstanceAuthenticator(TokenAuthAdapters, _native.Authenticator):
         timeout=None,
         connect_timeout=None,
         max_retries=None,
+        shared_cache=None,
     ):
         _native.Authenticator.__init__(
             self,
@@ -342,6 +354,7 @@ class VPCInstanceAuthenticator(TokenAuthAdapters, _native.Authenticator):
             timeout=timeout,
             connect_timeout=connect_timeout,
             max_retries=max_retries,
+            shared_cache=shared_cache,
         )
 
 
@@ -361,7 +374,7 @@ class IAMAssumeAuthenticator(TokenAuthAdapters, _native.Authenticator):
             the API-key request only: the assume request takes neither Basic
             authorization nor a scope.
         disable_ssl_verification, ca_file, proxy, connect_timeout,
-        max_retries: as for :class:`IAMAuthenticator`.
+        max_retries, shared_cache: as for :class:`IAMAuthenticator`.
         timeout: as for :class:`IAMAuthenticator`, for each of the two requests.
 
     Raises:
@@ -394,6 +407,7 @@ class IAMAssumeAuthenticator(TokenAuthAdapters, _native.Authenticator):
         timeout=None,
         connect_timeout=None,
         max_retries=None,
+        shared_cache=None,
     ):
         _native.Authenticator.__init__(
             self,
@@ -414,6 +428,7 @@ class IAMAssumeAuthenticator(TokenAuthAdapters, _native.Authenticator):
             timeout=timeout,
             connect_timeout=connect_timeout,
             max_retries=max_retries,
+            shared_cache=shared_cache,
         )
 
 

@@ -68,6 +68,7 @@ class IAMAuthenticator(TokenAuthAdapters, _Authenticator):
         timeout: Optional[_Seconds] = ...,
         connect_timeout: Optional[_Seconds] = ...,
         max_retries: Optional[int] = ...,
+        shared_cache: Optional[str] = ...,
     ) -> None: ...
 
 class ContainerAuthenticator(TokenAuthAdapters, _Authenticator):
@@ -89,6 +90,7 @@ class ContainerAuthenticator(TokenAuthAdapters, _Authenticator):
         timeout: Optional[_Seconds] = ...,
         connect_timeout: Optional[_Seconds] = ...,
         max_retries: Optional[int] = ...,
+        shared_cache: Optional[str] = ...,
     ) -> None: ...
 
 class VPCInstanceAuthenticator(_Authenticator):
@@ -106,6 +108,7 @@ class VPCInstanceAuthenticator(_Authenticator):
         timeout: Optional[_Seconds] = ...,
         connect_timeout: Optional[_Seconds] = ...,
         max_retries: Optional[int] = ...,
+        shared_cache: Optional[str] = ...,
     ) -> None: ...
 
 class IAMAssumeAuthenticator(_Authenticator):
@@ -128,6 +131,7 @@ class IAMAssumeAuthenticator(_Authenticator):
         timeout: Optional[_Seconds] = ...,
         connect_timeout: Optional[_Seconds] = ...,
         max_retries: Optional[int] = ...,
+        shared_cache: Optional[str] = ...,
     ) -> None: ...
 
 class BearerTokenAuthenticator:

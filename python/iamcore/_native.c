@@ -636,18 +636,19 @@ static int Auth_init(AuthObject *self, PyObject *args, PyObject *kwds)
                              "cr_token_filename", "vpc_ims_version", "url", "client_id",
                              "client_secret", "scope", "headers", "disable_ssl_verification",
                              "ca_file", "proxy", "timeout", "connect_timeout", "max_retries",
-                             NULL};
+                             "shared_cache", NULL};
     PyObject *kind = NULL, *apikey = NULL, *refresh_token = NULL,
              *profile[3] = {NULL, NULL, NULL}, *account = NULL, *cr_file = NULL,
              *version = NULL, *url = NULL, *client_id = NULL, *client_secret = NULL,
              *scope = NULL, *headers = NULL, *no_verify = NULL, *ca_file = NULL, *proxy = NULL,
-             *timeout = NULL, *connect_timeout = NULL, *max_retries = NULL;
+             *timeout = NULL, *connect_timeout = NULL, *max_retries = NULL, *shared_cache = NULL;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$OOOOOOOOOOOOOOOOOOO:Authenticator", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$OOOOOOOOOOOOOOOOOOOO:Authenticator", kwlist,
                                      &kind, &apikey, &refresh_token, &profile[0], &profile[1],
                                      &profile[2], &account, &cr_file, &version, &url, &client_id,
                                      &client_secret, &scope, &headers, &no_verify, &ca_file,
-                                     &proxy, &timeout, &connect_timeout, &max_retries))
+                                     &proxy, &timeout, &connect_timeout, &max_retries,
+                                     &shared_cache))
         return -1;
 
     if (self->auth != NULL) {
@@ -681,6 +682,7 @@ static int Auth_init(AuthObject *self, PyObject *args, PyObject *kwds)
         iampy_conv_str(scope, "scope", 1, &cfg.scope) < 0 ||
         iampy_conv_str(ca_file, "ca_file", 1, &cfg.ca_file) < 0 ||
         iampy_conv_str(proxy, "proxy", 1, &cfg.proxy) < 0 ||
+        iampy_conv_str(shared_cache, "shared_cache", 1, &cfg.shared_cache) < 0 ||
         conv_seconds(timeout, "timeout", &cfg.timeout_ms) < 0 ||
         conv_seconds(connect_timeout, "connect_timeout", &cfg.connect_timeout_ms) < 0 ||
         conv_retries(max_retries, &cfg.max_retries) < 0 ||

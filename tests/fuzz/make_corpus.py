@@ -427,8 +427,31 @@ def handwritten():
         write("vcap_services", name, json.dumps(obj))
 
 
+def shared_entries():
+    # ---- shared-cache entry files (docs/shared-cache.md)
+    head = "iamcore-shared-token 1\nissued_at 1767222000\nexpires_at 1767225600\nrefresh_at_ms 1767224880000\n"
+    entries = {
+        "good": head + "length 11\neyJ.abc.def\n",
+        "short-length": head + "length 10\neyJ.abc.def\n",
+        "long-length": head + "length 12\neyJ.abc.def\n",
+        "no-newline": head + "length 11\neyJ.abc.def",
+        "space-in-token": head + "length 11\neyJ abc.def\n",
+        "version-2": head.replace(" 1\n", " 2\n", 1) + "length 11\neyJ.abc.def\n",
+        "negative": head.replace("issued_at 1767222000", "issued_at -5") + "length 1\nx\n",
+        "huge-number": head.replace("expires_at 1767225600", "expires_at 99999999999999999999999") + "length 1\nx\n",
+        "leading-zeros": head.replace("issued_at 1767222000", "issued_at 0001767222000") + "length 1\nx\n",
+        "exp-overflow": "iamcore-shared-token 1\nissued_at 1\nexpires_at 999999999999999999\nrefresh_at_ms 5\n"
+                        "length 1\nx\n",
+        "crlf": (head + "length 11\neyJ.abc.def\n").replace("\n", "\r\n"),
+        "empty": "",
+    }
+    for name, text in entries.items():
+        write("shared_entry", name, text)
+
+
 def main():
     handwritten()
+    shared_entries()
     with Emulator() as emu:
         captured(emu)
     for target in sorted(os.listdir(CORPUS)):

@@ -397,6 +397,28 @@ LOGGING.test('node-log-hook', async () => {
 
 LOGGING.checkTest();
 
+// ---------------------------------------------------------------- docs/shared-cache.md
+
+const SHARED = new Doc('docs/shared-cache.md');
+
+SHARED.test('node-shared-cache', async () => {
+  const apikey = `shared-docs-${crypto.randomUUID()}`;
+  const cacheDir = path.join(fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'iamcore-docs-')), 'iamcore');
+  try {
+    const names = { apikey, cacheDir };
+    const first = await SHARED.run('node-shared-cache', { names, returns: ['auth', 'token'], modules: { iamcore: here } });
+    const second = await SHARED.run('node-shared-cache', { names, returns: ['auth', 'token'], modules: { iamcore: here } });
+    assert.notEqual(first.auth, second.auth);
+    assert.equal(first.token, second.token);
+    const own = (await emu.requests('iam')).filter((r) => r.form.apikey === apikey);
+    assert.equal(own.length, 1);
+  } finally {
+    fs.rmSync(path.dirname(cacheDir), { recursive: true, force: true });
+  }
+});
+
+SHARED.checkTest();
+
 // ---------------------------------------------------------------- the docs without JavaScript, and the check itself
 
 for (const relPath of ['docs/adapters.md', 'docs/cli.md', 'docs/behaviour.md']) new Doc(relPath).checkTest();

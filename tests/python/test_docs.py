@@ -45,7 +45,8 @@ CLI = Doc("docs/cli.md")
 EMULATOR = Doc("docs/emulator.md")
 LOGGING = Doc("docs/logging.md")
 BEHAVIOUR = Doc("docs/behaviour.md")
-DOCS = [ADAPTERS, POSTGRES, ENVIRONMENT, CLI, EMULATOR, LOGGING, BEHAVIOUR]
+SHARED = Doc("docs/shared-cache.md")
+DOCS = [ADAPTERS, POSTGRES, ENVIRONMENT, CLI, EMULATOR, LOGGING, BEHAVIOUR, SHARED]
 
 
 def apikey_subject(apikey):
@@ -848,6 +849,38 @@ def test_logging_c(emulator, tmp_path):
     lines = done.stderr.splitlines()
     assert any(re.fullmatch("info " + FETCHED.format(url=re.escape(emulator.http)), line) for line in lines), lines
     assert any(line.startswith("debug refresh_scheduled auth_type=iam ") for line in lines), lines
+
+
+# ---------------------------------------------------------------- docs/shared-cache.md
+
+
+@SHARED.runs("py-shared-cache")
+def test_shared_cache_python(emulator, here, tmp_path):
+    apikey = "shared-docs-" + secrets.token_hex(8)
+    names = {"apikey": apikey, "cache_dir": str(tmp_path / "iamcore")}
+    first = run_python(SHARED.block("py-shared-cache"), names=dict(names), modules={"iamcore": here})
+    second = run_python(SHARED.block("py-shared-cache"), names=dict(names), modules={"iamcore": here})
+    assert first["auth"] is not second["auth"]
+    assert first["token"] == second["token"]
+    assert sum(1 for r in emulator.requests("iam") if r["form"].get("apikey") == apikey) == 1
+
+
+@SHARED.runs("entry-format")
+def test_shared_cache_entry_format(emulator, tmp_path):
+    shown = SHARED.block("entry-format").code.rstrip("\n").split("\n")
+    directory = tmp_path / "c"
+    token = iamcore.IAMAuthenticator("format-docs-key", url=emulator.http, shared_cache=str(directory)).token()
+    (entry,) = directory.glob("*.token")
+    real = entry.read_text()
+    assert real.endswith("\n")
+    lines = real[:-1].split("\n")
+    assert len(lines) == len(shown)
+    assert lines[0] == shown[0]
+    for have, doc in zip(lines[1:-1], shown[1:-1]):
+        assert have.split(" ")[0] == doc.split(" ")[0] and re.fullmatch(r"\w+ \d+", have), have
+    assert lines[-2] == f"length {len(token)}"
+    assert lines[-1] == token
+    assert shown[-1].startswith("eyJ") and shown[-1].endswith("…")
 
 
 # ---------------------------------------------------------------- every doc
