@@ -11,11 +11,12 @@
 #define _GNU_SOURCE
 #include "auth.h"
 #include "auth_shared.h"
+#include "crypto_lib.h"
 #include "error.h"
 #include "secret.h"
 #include "shared_cache.h"
+#include "sigv4.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,8 +73,11 @@ int iam_auth_shared_init(iam_auth *a, const iam_config *cfg, iam_error *err)
     add(&b, "iamcore shared cache", "1");
     add_identity(&b, a);
     unsigned char digest[32];
-    unsigned int len = 0;
-    int ok = !b.oom && EVP_Digest(b.data, b.len, digest, &len, EVP_sha256(), NULL) && len == 32;
+    if (!iam_crypto(err)) { /* the name's digest: libcrypto is found now */
+        iam_buf_free(&b);
+        return IAM_E_INTERNAL;
+    }
+    int ok = !b.oom && iam_sha256(b.data, b.len, digest) == 0;
     iam_buf_free(&b);
     if (!ok)
         return iam_error_set(err, IAM_E_NOMEM, "out of memory");

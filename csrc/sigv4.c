@@ -497,6 +497,19 @@ int iam_sigv4_signature(const char *secret, const char *date8, const char *regio
 static const char EMPTY_SHA256[] =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
+int iam_sha256(const void *data, size_t n, unsigned char out[32])
+{
+    const iam_crypto_api *c = iam_crypto(NULL);
+    if (!c)
+        return -1;
+    key_cache *kc = thread_key_cache(c);
+    EVP_MD_CTX *ctx = kc ? kc->work : c->ctx_new();
+    int rc = ctx ? digest2(c, ctx, data, n, NULL, 0, out) : -1;
+    if (!kc)
+        c->ctx_free(ctx);
+    return rc;
+}
+
 int iam_sigv4_sha256_hex(const void *data, size_t n, char out[65])
 {
     unsigned char md[32];
@@ -504,14 +517,7 @@ int iam_sigv4_sha256_hex(const void *data, size_t n, char out[65])
         memcpy(out, EMPTY_SHA256, sizeof EMPTY_SHA256);
         return 0;
     }
-    const iam_crypto_api *c = iam_crypto(NULL);
-    if (!c)
-        return -1;
-    key_cache *kc = thread_key_cache(c);
-    EVP_MD_CTX *ctx = kc ? kc->work : c->ctx_new();
-    int rc = ctx ? digest2(c, ctx, data, n, NULL, 0, md) : -1;
-    if (!kc)
-        c->ctx_free(ctx);
+    int rc = iam_sha256(data, n, md);
     if (rc == 0)
         hex_lower(out, md, sizeof md);
     return rc;

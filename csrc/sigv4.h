@@ -59,6 +59,9 @@ iam_status iam_sigv4_check_params(const iam_sigv4_params *params, const iam_sigv
 /* yyyymmddThhmmssZ; -1 outside years 1970..9999. */
 int iam_sigv4_format_date(int64_t t, char out[17]);
 
+/* SHA-256 of n bytes, through the libcrypto iam_crypto() found. 0 or -1. */
+int iam_sha256(const void *data, size_t n, unsigned char out[32]);
+
 /* Lower-case hex SHA-256 of n bytes (of "" when n is 0). 0 or -1. */
 int iam_sigv4_sha256_hex(const void *data, size_t n, char out[65]);
 
