@@ -45,7 +45,8 @@ CLI = Doc("docs/cli.md")
 EMULATOR = Doc("docs/emulator.md")
 LOGGING = Doc("docs/logging.md")
 BEHAVIOUR = Doc("docs/behaviour.md")
-DOCS = [ADAPTERS, POSTGRES, ENVIRONMENT, CLI, EMULATOR, LOGGING, BEHAVIOUR]
+REDIS_CACHE = Doc("docs/redis-cache.md")
+DOCS = [ADAPTERS, POSTGRES, ENVIRONMENT, CLI, EMULATOR, LOGGING, BEHAVIOUR, REDIS_CACHE]
 
 
 def apikey_subject(apikey):
