@@ -419,9 +419,11 @@ SHARED.test('node-shared-cache', async () => {
 
 SHARED.checkTest();
 
-// ---------------------------------------------------------------- the docs without JavaScript, and the check itself
+// ---------------------------------------------------------------- the docs without JavaScript snippets, and the check itself
 
-for (const relPath of ['docs/adapters.md', 'docs/cli.md', 'docs/behaviour.md']) new Doc(relPath).checkTest();
+for (const relPath of ['docs/adapters.md', 'docs/cli.md', 'docs/behaviour.md', 'docs/redis-cache.md']) {
+  new Doc(relPath).checkTest();
+}
 
 test('the marker check finds every kind of problem', () => {
   const text = [

@@ -46,7 +46,8 @@ EMULATOR = Doc("docs/emulator.md")
 LOGGING = Doc("docs/logging.md")
 BEHAVIOUR = Doc("docs/behaviour.md")
 SHARED = Doc("docs/shared-cache.md")
-DOCS = [ADAPTERS, POSTGRES, ENVIRONMENT, CLI, EMULATOR, LOGGING, BEHAVIOUR, SHARED]
+REDIS_CACHE = Doc("docs/redis-cache.md")
+DOCS = [ADAPTERS, POSTGRES, ENVIRONMENT, CLI, EMULATOR, LOGGING, BEHAVIOUR, SHARED, REDIS_CACHE]
 
 
 def apikey_subject(apikey):
