@@ -110,6 +110,25 @@ def test_the_process_maps_the_bundled_libraries(bare, venv, emulator, tmp_path, 
     assert [r["form"]["apikey"] for r in emulator.requests()] == ["maps-key"]
 
 
+def test_without_ca_file_the_bundle_of_another_layout_is_trusted(bare, venv, emulator, tmp_path):
+    # The wheel's libcurl is Debian's: by itself it trusts /etc/ssl/certs/ca-certificates.crt
+    # only. Here /etc/ssl is replaced by an empty directory, and the system's CAs (the
+    # emulator's test CA) are where Alpine keeps them, /etc/ssl/cert.pem (csrc/ca_bundle.c).
+    code = ("import iamcore; auth = iamcore.IAMAuthenticator('layout-key', url=%r, timeout=5); "
+            "print(auth.token().count('.'))" % emulator.https)
+    for provided in (True, False):
+        layout = "mount -t tmpfs tmpfs /etc/ssl && "
+        if provided:
+            layout += f"cp {emulator.ca_file} /etc/ssl/cert.pem && "
+        result = bare(["sh", "-c", layout + 'exec "$@"', "sh", venv / "bin" / "python", "-c", code],
+                      cwd=tmp_path, env={"PYTHONPATH": None, "SSL_CERT_FILE": None})
+        if provided:
+            assert (result.returncode, result.stdout) == (0, "2\n"), result.stderr
+        else:  # the control: without that file, nothing is trusted
+            assert result.returncode == 1 and "iamcore.TLSError" in result.stderr, result.stderr
+    assert [r["form"]["apikey"] for r in emulator.requests()] == ["layout-key"]
+
+
 def test_the_command_line_runs_in_the_bare_view(bare, venv, tmp_path):
     result = bare([venv / "bin" / "iamcore", "--version"], cwd=tmp_path)
     assert (result.returncode, result.stdout) == (0, f"iamcore {VERSION}\n"), result.stderr
