@@ -9,8 +9,6 @@ listings and ``gc.get_referents`` show neither; the objects cannot be pickled or
 copied, and errors name the argument, never its value.
 """
 
-import binascii
-
 from ._adapters import AuthAdapters
 from ._errors import ConfigError
 
@@ -140,6 +138,8 @@ class BasicAuthenticator(_Static):
             raise ConfigError(
                 "username must not contain a colon (':' separates it from the password)"
             )
+        import binascii  # here, not at import: only Basic auth needs it (an extension module)
+
         pair = f"{username}:{password}".encode("utf-8")
         self._username = username
         self._header = _Secret("Basic " + binascii.b2a_base64(pair, newline=False).decode("ascii"))
