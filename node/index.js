@@ -493,8 +493,20 @@ function db2() {
   return db2Api;
 }
 
-// Loaded now: NODE_DEBUG=iamcore must see the events from the start.
-const { setLogHook } = require('./log.js')({ addon, IamcoreError, ErrorCodes });
+// log.js is loaded by the first setLogHook(), or now when NODE_DEBUG is set (it may
+// name iamcore, whose events must then be printed from the start); a process that
+// does neither reads no event and does not compile it.
+let logApi = null;
+function log() {
+  if (logApi === null) logApi = require('./log.js')({ addon, IamcoreError, ErrorCodes });
+  return logApi;
+}
+if (process.env.NODE_DEBUG) log();
+
+/** See node/log.js. */
+function setLogHook(fn) {
+  return log().setLogHook(fn);
+}
 
 /** An export computed on first read, then the same object on every read. */
 const lazy = (get) => ({ get, enumerable: true, configurable: true });
