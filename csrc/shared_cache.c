@@ -139,7 +139,7 @@ int64_t iam_shared_refresh_at_ms(const iam_token *t)
     int64_t life_ms = (t->base.expires_at - t->base.issued_at) * 1000;
     if (life_ms < 0)
         life_ms = 0;
-    return t->base.expires_at * 1000 - life_ms / 5;
+    return t->base.expires_at * 1000 - iam_default_refresh_lead_ms(life_ms);
 }
 
 int iam_shared_entry_encode(iam_buf *b, const iam_token *t, int64_t refresh_at_ms)

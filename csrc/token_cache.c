@@ -123,7 +123,8 @@ static void finish_fetch(iam_token_cache *c, int status, iam_cache_item *item,
             if (life_ms < 0)
                 life_ms = 0;
             int64_t margin = c->margin_ms;
-            int64_t lead = c->refresh_lead_ms ? c->refresh_lead_ms : life_ms / 5;
+            int64_t lead = c->refresh_lead_ms ? c->refresh_lead_ms
+                                              : iam_default_refresh_lead_ms(life_ms);
             if (c->scale_to_lifetime) {
                 margin = margin < life_ms / 2 ? margin : life_ms / 2;
                 lead = lead < life_ms / 4 * 3 ? lead : life_ms / 4 * 3;

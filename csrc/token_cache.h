@@ -76,4 +76,11 @@ void iam_token_cache_invalidate(iam_token_cache *c);
 
 int64_t iam_now_ms(void);
 
+/* The default refresh lead (refresh_lead_ms 0): a fifth of the lifetime, so a
+ * refresh is due at 80 % of it. Also the shared cache's rule (shared_cache.c). */
+static inline int64_t iam_default_refresh_lead_ms(int64_t life_ms)
+{
+    return life_ms / 5;
+}
+
 #endif
